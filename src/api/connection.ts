@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { LabelSelectorSchema, ObjectMetaSchema, ObjectNameSchema } from './common.ts';
+import { ConditionSchema } from './conditions.ts';
+
+const urlRules = [
+  {
+    rule: "!self.endsWith('/v1') && !self.endsWith('/v1/') && !self.endsWith('/v2-beta') && !self.endsWith('/v2-beta/')",
+    message: 'url is the Rancher base URL without the API version; set spec.version instead',
+  },
+];
+
+const credentialsFields = {
+  name: ObjectNameSchema.describe('Name of the Secret.'),
+  accessKeyKey: z.string().min(1).default('accessKey').describe('Data key holding the access key.'),
+  secretKeyKey: z.string().min(1).default('secretKey').describe('Data key holding the secret key.'),
+};
+
+const endpointFields = {
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/)
+    .meta({
+      description: 'Rancher server base URL, such as https://rancher.example.com (no /v1 suffix).',
+      'x-kubernetes-validations': urlRules,
+    }),
+  version: z.enum(['v1', 'v2-beta']).default('v1').describe('Rancher API version: v1 (default) or v2-beta.'),
+  caBundle: z
+    .string()
+    .max(65536)
+    .optional()
+    .describe('PEM CA bundle to trust for the Rancher server, in addition to the system roots.'),
+};
+
+/** RancherConnectionSpecSchema is a namespaced Rancher endpoint with credentials from a Secret in the same namespace. */
+export const RancherConnectionSpecSchema = z
+  .object({
+    ...endpointFields,
+    credentialsSecretRef: z
+      .object(credentialsFields)
+      .describe('Secret in the same namespace holding the Rancher access key and secret key.'),
+  })
+  .describe('A Rancher server and the credentials used to manage API keys on it.');
+
+/** ClusterRancherConnectionSpecSchema is a cluster-wide connection and the namespaces allowed to use it. */
+export const ClusterRancherConnectionSpecSchema = z
+  .object({
+    ...endpointFields,
+    credentialsSecretRef: z
+      .object({
+        ...credentialsFields,
+        namespace: ObjectNameSchema.describe(
+          'Namespace of the Secret. It must be the operator namespace; any other namespace is refused.',
+        ),
+      })
+      .describe('Secret holding the Rancher access key and secret key.'),
+    allowedNamespaces: z
+      .object({
+        names: z
+          .array(ObjectNameSchema.describe('A namespace name.'))
+          .optional()
+          .describe('Namespaces allowed by name.'),
+        selector: LabelSelectorSchema.optional().describe('Namespaces allowed by label.'),
+      })
+      .optional()
+      .describe('Namespaces whose ApiKeys may use this connection. Omitted or empty: none may.'),
+  })
+  .describe('A cluster-wide Rancher server connection shared by the allowed namespaces.');
+
+/** ConnectionStatusSchema reports whether the credentials work and whose they are. */
+export const ConnectionStatusSchema = z
+  .object({
+    observedGeneration: z.int().min(0).optional().describe('The generation this status reflects.'),
+    conditions: z.array(ConditionSchema).optional().describe('Ready says whether the credentials work.'),
+    accountId: z.string().optional().describe('Rancher account the credentials belong to.'),
+    accountKind: z.string().optional().describe('Kind of that account: admin, user or project.'),
+    canSupplyValues: z
+      .boolean()
+      .optional()
+      .describe('Whether the credentials may supply key values (admin), enabling the idempotent create.'),
+  })
+  .describe('Observed state of the connection.');
+
+/** RancherConnectionSpec is a parsed RancherConnection spec. */
+export type RancherConnectionSpec = z.infer<typeof RancherConnectionSpecSchema>;
+/** ClusterRancherConnectionSpec is a parsed ClusterRancherConnection spec. */
+export type ClusterRancherConnectionSpec = z.infer<typeof ClusterRancherConnectionSpecSchema>;
+/** ConnectionStatus is a parsed connection status. */
+export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;
+
+/** RancherConnectionSchema parses a RancherConnection object. */
+export const RancherConnectionSchema = z.object({
+  metadata: ObjectMetaSchema,
+  spec: RancherConnectionSpecSchema,
+  status: ConnectionStatusSchema.optional(),
+});
+/** ClusterRancherConnectionSchema parses a ClusterRancherConnection object. */
+export const ClusterRancherConnectionSchema = z.object({
+  metadata: ObjectMetaSchema,
+  spec: ClusterRancherConnectionSpecSchema,
+  status: ConnectionStatusSchema.optional(),
+});
+/** RancherConnection is a parsed RancherConnection. */
+export type RancherConnection = z.infer<typeof RancherConnectionSchema>;
+/** ClusterRancherConnection is a parsed ClusterRancherConnection. */
+export type ClusterRancherConnection = z.infer<typeof ClusterRancherConnectionSchema>;

@@ -1,0 +1,47 @@
+/** GROUP is the API group of every custom resource this operator serves. */
+export const GROUP = 'rancher.keyops.dev';
+/** VERSION is the served and stored API version. */
+export const VERSION = 'v1alpha1';
+/** API_VERSION is `group/version`, as written in manifests. */
+export const API_VERSION = `${GROUP}/${VERSION}`;
+/** FIELD_MANAGER names the operator in managedFields, User-Agent and Event reporting. */
+export const FIELD_MANAGER = 'rancher-apikey-operator';
+/** FINALIZER guards every ApiKey until its Rancher key is retired per its deletion policy. */
+export const FINALIZER = `${GROUP}/finalizer`;
+
+/** Annotations the operator reads or writes; values never hold secrets. */
+export const ANNOTATIONS = {
+  paused: `${GROUP}/paused`,
+  reconcileRequestedAt: `${GROUP}/reconcile-requested-at`,
+  rotateRequestedAt: `${GROUP}/rotate-requested-at`,
+  /** On the output Secret: the publicValue (an access key id, not a secret) the Secret's pair belongs to. */
+  publicValue: `${GROUP}/public-value`,
+  /** On the output Secret: SHA-256 digest of the secret value, to detect tampering without a copy of it. */
+  secretDigest: `${GROUP}/secret-digest`,
+} as const;
+
+/** LABELS the operator sets on the Secrets it owns; the Secret informer selects on managedBy. */
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  apiKeyName: `${GROUP}/apikey`,
+} as const;
+
+/** MANAGED_BY_VALUE is the managed-by label value on owned Secrets. */
+export const MANAGED_BY_VALUE = 'rancher-apikey-operator';
+
+/** KINDS lists the served kinds with their plural resource names. */
+export const KINDS = {
+  ApiKey: { kind: 'ApiKey', plural: 'apikeys', singular: 'apikey', scope: 'Namespaced' },
+  RancherConnection: {
+    kind: 'RancherConnection',
+    plural: 'rancherconnections',
+    singular: 'rancherconnection',
+    scope: 'Namespaced',
+  },
+  ClusterRancherConnection: {
+    kind: 'ClusterRancherConnection',
+    plural: 'clusterrancherconnections',
+    singular: 'clusterrancherconnection',
+    scope: 'Cluster',
+  },
+} as const;
