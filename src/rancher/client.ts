@@ -1,0 +1,183 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
+import { describeAction, invalidResponse, RancherError } from './errors.ts';
+import {
+  ApiKeySchemaResourceSchema,
+  CollectionSchema,
+  CreatedRancherApiKeySchema,
+  IdentityHeadersSchema,
+  type RancherApiKey,
+  RancherApiKeySchema,
+} from './schemas.ts';
+import { createTransport, type HttpResponse, type Transport } from './transport.ts';
+import type { RancherClient, RancherClientOptions } from './types.ts';
+import { createRancherUrls, normalizeBaseUrl, type RancherUrls } from './urls.ts';
+
+const DEFAULTS = { connectMs: 5_000, headersMs: 10_000, bodyMs: 10_000, deadlineMs: 15_000 };
+const LIST_PAGE_SIZE = '1000';
+const MAX_PAGES = 10_000;
+const DEFAULT_WAIT = { timeoutMs: 30_000, intervalMs: 250 };
+
+/** parseWire parses a response body with a schema, naming only the offending field paths on failure. */
+export function parseWire<S extends z.ZodType>(
+  schema: S,
+  action: string,
+  json: unknown,
+  status?: number,
+): z.output<S> {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const paths = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].slice(0, 5);
+  throw invalidResponse(action, `unexpected response shape at ${paths.join(', ')}`, status);
+}
+
+const parseKey = (action: string, res: HttpResponse): RancherApiKey =>
+  parseWire(RancherApiKeySchema, action, res.json, res.status);
+
+function selfLink(urls: RancherUrls, action: string, key: RancherApiKey): string {
+  const self = key.links.self;
+  if (self === undefined) throw invalidResponse(action, 'key has no self link');
+  return urls.rebase(action, self);
+}
+
+function definedOnly(input: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(input).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/**
+ * createRancherClient returns a RancherClient for one Rancher endpoint and credential pair, holding one
+ * keep-alive connection pool until close().
+ */
+export function createRancherClient(opts: RancherClientOptions): RancherClient {
+  const urls = createRancherUrls(normalizeBaseUrl(opts.url), opts.version);
+  const transport = createTransport({
+    credentials: opts.credentials,
+    userAgent: opts.userAgent ?? 'rancher-apikey-operator',
+    timeouts: { ...DEFAULTS, ...opts.timeouts },
+    retries: Math.max(0, opts.retries ?? 2),
+    retryBackoffMs: opts.retryBackoffMs ?? 200,
+    ...(opts.caBundle === undefined ? {} : { caBundle: opts.caBundle }),
+    ...(opts.dispatcher === undefined ? {} : { dispatcher: opts.dispatcher }),
+    ...(opts.onCall === undefined ? {} : { onCall: opts.onCall }),
+  });
+
+  async function runAction(verb: string, action: string, key: RancherApiKey): Promise<RancherApiKey> {
+    const link = key.actions[verb];
+    if (link === undefined) {
+      throw new RancherError(
+        'NotAllowedInState',
+        `cannot ${describeAction(action)}: action ${verb} is not offered in state ${key.state}`,
+      );
+    }
+    const url = urls.rebase(action, link);
+    // Actions are not idempotent over HTTP: resend only when the request provably never left.
+    const res = await transport.send({ action, method: 'POST', url, body: {}, retry: 'unsent' });
+    return parseKey(action, res);
+  }
+
+  return {
+    async identity() {
+      const action = 'identity';
+      const res = await transport.send({ action, method: 'GET', url: urls.schema(), retry: 'idempotent' });
+      const headers = parseWire(IdentityHeadersSchema, action, res.headers, res.status);
+      const schema = parseWire(ApiKeySchemaResourceSchema, action, res.json, res.status);
+      return {
+        accountId: headers['x-api-account-id'],
+        accountKind: headers['x-api-account-kind'],
+        canSupplyValues: schema.resourceFields.publicValue?.create ?? false,
+      };
+    },
+    async getKey(id, scope) {
+      const action = 'getKey';
+      const url = urls.key(id, scope);
+      const res = await transport.sendOrAbsent({ action, method: 'GET', url, retry: 'idempotent' });
+      return res === undefined ? undefined : parseKey(action, res);
+    },
+    async findKeyByPublicValue(publicValue, scope) {
+      // Rancher silently ignores unknown filters, so the match is checked here as well.
+      const keys = await listPages(transport, urls, 'findKeyByPublicValue', scope, { publicValue });
+      return keys.find((k) => k.publicValue === publicValue);
+    },
+    listKeys: (scope, filters) => listPages(transport, urls, 'listKeys', scope, filters ?? {}),
+    async createKey(input, scope) {
+      const action = 'createKey';
+      const body = definedOnly({ ...input });
+      const url = urls.collection(scope);
+      const res = await transport.send({ action, method: 'POST', url, body, retry: 'never' });
+      return parseWire(CreatedRancherApiKeySchema, action, res.json, res.status);
+    },
+    async updateKey(key, patch) {
+      const action = 'updateKey';
+      const body = definedOnly({ name: patch.name, description: patch.description });
+      if (Object.keys(body).length === 0) return key;
+      const url = selfLink(urls, action, key);
+      return parseKey(
+        action,
+        await transport.send({ action, method: 'PUT', url, body, retry: 'idempotent' }),
+      );
+    },
+    activateKey: (key) => runAction('activate', 'activateKey', key),
+    deactivateKey: (key) => runAction('deactivate', 'deactivateKey', key),
+    removeKey: (key) => runAction('remove', 'removeKey', key),
+    purgeKey: (key) => runAction('purge', 'purgeKey', key),
+    waitForTransition: (key, wait) => waitForTransition(transport, urls, key, { ...DEFAULT_WAIT, ...wait }),
+    async verifyKey(credentials, scope) {
+      const url = `${urls.collection(scope)}?limit=1`;
+      try {
+        await transport.send({ action: 'verifyKey', method: 'GET', url, retry: 'idempotent', credentials });
+        return true;
+      } catch (err) {
+        // 403 means Rancher knew the pair but denied this scope: the pair itself authenticates.
+        if (err instanceof RancherError && (err.code === 'Unauthorized' || err.code === 'Forbidden')) {
+          return err.code === 'Forbidden';
+        }
+        throw err;
+      }
+    },
+    close: () => transport.close(),
+  };
+}
+
+async function listPages(
+  transport: Transport,
+  urls: RancherUrls,
+  action: string,
+  scope: { environment?: string } | undefined,
+  filters: Record<string, string>,
+): Promise<RancherApiKey[]> {
+  const keys: RancherApiKey[] = [];
+  const seen = new Set<string>();
+  let url: string | undefined =
+    `${urls.collection(scope)}?${new URLSearchParams({ limit: LIST_PAGE_SIZE, ...filters })}`;
+  while (url !== undefined) {
+    if (seen.has(url) || seen.size >= MAX_PAGES) throw invalidResponse(action, 'pagination does not end');
+    seen.add(url);
+    const res = await transport.send({ action, method: 'GET', url, retry: 'idempotent' });
+    const page = parseWire(CollectionSchema, action, res.json, res.status);
+    for (const item of page.data) keys.push(parseWire(RancherApiKeySchema, action, item, res.status));
+    const next = page.pagination?.next;
+    url = next === null || next === undefined || next === '' ? undefined : urls.rebase(action, next);
+  }
+  return keys;
+}
+
+async function waitForTransition(
+  transport: Transport,
+  urls: RancherUrls,
+  key: RancherApiKey,
+  wait: { timeoutMs: number; intervalMs: number },
+): Promise<RancherApiKey | undefined> {
+  const action = 'waitForTransition';
+  const endsAt = performance.now() + wait.timeoutMs;
+  let current = key;
+  while (current.transitioning === 'yes') {
+    const remaining = endsAt - performance.now();
+    if (remaining <= 0) return current;
+    await sleep(Math.min(wait.intervalMs, remaining));
+    const url = selfLink(urls, action, current);
+    const res = await transport.sendOrAbsent({ action, method: 'GET', url, retry: 'idempotent' });
+    if (res === undefined) return undefined;
+    current = parseKey(action, res);
+  }
+  return current;
+}

@@ -1,0 +1,15 @@
+export { createRancherClient } from './client.ts';
+export { isRetryable, RancherError, type RancherErrorCode } from './errors.ts';
+export type { CreatedRancherApiKey, RancherApiKey, RancherKeyState } from './schemas.ts';
+export { RancherApiKeySchema, RancherKeyStateSchema } from './schemas.ts';
+export type {
+  ApiVersion,
+  CreateKeyInput,
+  KeyScope,
+  RancherCallReport,
+  RancherClient,
+  RancherClientOptions,
+  RancherCredentials,
+  RancherIdentity,
+  WaitOptions,
+} from './types.ts';

@@ -1,0 +1,205 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, type Dispatcher, request } from 'undici';
+import { describeAction, errorFromResponse, invalidResponse, isRetryable, RancherError } from './errors.ts';
+import type { RancherCallReport, RancherCredentials } from './types.ts';
+
+/**
+ * RetryPolicy says when a failed call may be sent again: `idempotent` (GET, PUT) on any retryable error,
+ * `unsent` only when the connection failed before a byte of the request was written, `never` not at all.
+ */
+export type RetryPolicy = 'idempotent' | 'unsent' | 'never';
+
+/** HttpRequest is one logical call; `action` names it in errors and metrics. */
+export interface HttpRequest {
+  action: string;
+  method: 'GET' | 'POST' | 'PUT';
+  url: string;
+  retry: RetryPolicy;
+  body?: unknown;
+  /** Credentials for this call only (verifyKey); default the transport's own. */
+  credentials?: RancherCredentials;
+}
+
+/** HttpResponse is a 2xx response with its parsed JSON body. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: unknown;
+}
+
+/** TransportOptions are the resolved client options the transport needs. */
+export interface TransportOptions {
+  credentials: RancherCredentials;
+  userAgent: string;
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number; deadlineMs: number };
+  retries: number;
+  retryBackoffMs: number;
+  caBundle?: string;
+  dispatcher?: Dispatcher;
+  onCall?: (call: RancherCallReport) => void;
+}
+
+/** Transport sends JSON calls with auth, timeouts, a deadline and retries, and maps failures to RancherError. */
+export interface Transport {
+  /** send returns the 2xx response or throws a RancherError. */
+  send(req: HttpRequest): Promise<HttpResponse>;
+  /** sendOrAbsent is send, except that a 404 yields undefined. */
+  sendOrAbsent(req: HttpRequest): Promise<HttpResponse | undefined>;
+  close(): Promise<void>;
+}
+
+type Outcome =
+  | { ok: true; response: HttpResponse | undefined }
+  | { ok: false; error: RancherError; unsent: boolean };
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_BACKOFF_MS = 5_000;
+// Failures of the connect phase: the request was provably never written, so even a write may be resent.
+const UNSENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function errorCodeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** toRancherError classifies a thrown transport failure; the cause keeps only the low-level name and code. */
+export function toRancherError(action: string, err: unknown, deadline: AbortSignal): RancherError {
+  if (err instanceof RancherError) return err;
+  const what = describeAction(action);
+  const code = errorCodeOf(err);
+  const cause = Object.assign(new Error(code ?? (err instanceof Error ? err.name : 'unknown')), { code });
+  if (deadline.aborted) return new RancherError('Timeout', `cannot ${what}: deadline exceeded`, { cause });
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new RancherError('Timeout', `cannot ${what}: ${code}`, { cause });
+  }
+  return new RancherError('Transport', `cannot ${what}: transport error ${code ?? 'unknown'}`, { cause });
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], max: number, action: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > max) {
+      body.destroy();
+      throw invalidResponse(action, 'response body too large');
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function basicAuth(c: RancherCredentials): string {
+  return `Basic ${Buffer.from(`${c.accessKey}:${c.secretKey}`).toString('base64')}`;
+}
+
+function createAgent(opts: TransportOptions): Agent {
+  return new Agent({
+    connections: 32,
+    allowH2: false,
+    connectTimeout: opts.timeouts.connectMs,
+    headersTimeout: opts.timeouts.headersMs,
+    bodyTimeout: opts.timeouts.bodyMs,
+    ...(opts.caBundle === undefined ? {} : { connect: { ca: opts.caBundle } }),
+  });
+}
+
+/** createTransport builds a Transport over one shared keep-alive Agent (or the injected dispatcher). */
+export function createTransport(opts: TransportOptions): Transport {
+  const owned = opts.dispatcher === undefined;
+  const dispatcher: Dispatcher = opts.dispatcher ?? createAgent(opts);
+
+  function report(action: string, status: number | 'error', started: number): void {
+    try {
+      opts.onCall?.({ action, status, durationMs: performance.now() - started });
+    } catch {
+      // A failing metrics hook must never fail the call it observes.
+    }
+  }
+
+  async function attempt(req: HttpRequest, absentOk: boolean, deadline: AbortSignal): Promise<Outcome> {
+    const started = performance.now();
+    let status: number | 'error' = 'error';
+    try {
+      const res = await request(req.url, {
+        method: req.method,
+        dispatcher,
+        signal: deadline,
+        headersTimeout: opts.timeouts.headersMs,
+        bodyTimeout: opts.timeouts.bodyMs,
+        headers: {
+          accept: 'application/json',
+          'user-agent': opts.userAgent,
+          authorization: basicAuth(req.credentials ?? opts.credentials),
+          ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+      });
+      status = res.statusCode;
+      const ok = status >= 200 && status < 300;
+      const raw = await readBody(res.body, ok ? MAX_BODY_BYTES : MAX_ERROR_BODY_BYTES, req.action);
+      if (status === 404 && absentOk) return { ok: true, response: undefined };
+      if (!ok) return { ok: false, error: errorFromResponse(req.action, status, raw), unsent: false };
+      return {
+        ok: true,
+        response: { status, headers: res.headers, json: parseJson(req.action, raw, status) },
+      };
+    } catch (err) {
+      const code = errorCodeOf(err);
+      const unsent = status === 'error' && code !== undefined && UNSENT_CODES.has(code);
+      return { ok: false, error: toRancherError(req.action, err, deadline), unsent };
+    } finally {
+      report(req.action, status, started);
+    }
+  }
+
+  function mayRetry(req: HttpRequest, outcome: Outcome & { ok: false }, n: number): boolean {
+    if (n >= opts.retries) return false;
+    if (req.retry === 'idempotent') return isRetryable(outcome.error);
+    return req.retry === 'unsent' && outcome.unsent;
+  }
+
+  async function sendWithRetries(req: HttpRequest, absentOk: boolean): Promise<HttpResponse | undefined> {
+    const deadline = AbortSignal.timeout(opts.timeouts.deadlineMs);
+    const endsAt = performance.now() + opts.timeouts.deadlineMs;
+    for (let n = 0; ; n++) {
+      const outcome = await attempt(req, absentOk, deadline);
+      if (outcome.ok) return outcome.response;
+      const delay = Math.min(MAX_BACKOFF_MS, opts.retryBackoffMs * 2 ** n) * (0.5 + Math.random() / 2);
+      if (!mayRetry(req, outcome, n) || performance.now() + delay >= endsAt) throw outcome.error;
+      await sleep(delay);
+    }
+  }
+
+  return {
+    async send(req) {
+      const res = await sendWithRetries(req, false);
+      if (res === undefined) throw invalidResponse(req.action, 'no response');
+      return res;
+    },
+    sendOrAbsent: (req) => sendWithRetries(req, true),
+    async close() {
+      if (owned) await dispatcher.close();
+    },
+  };
+}
+
+function parseJson(action: string, raw: string, status: number): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw invalidResponse(action, 'response is not JSON', status);
+  }
+}
