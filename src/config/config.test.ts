@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, helpText, loadConfig, SETTING_SOURCES } from './config.ts';
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError && err.code === 'InvalidConfig') return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    expect(loadConfig([], {})).toEqual({
+      logLevel: 'info',
+      namespaces: [],
+      labelSelector: '',
+      concurrency: 4,
+      driftCheckIntervalMs: 600_000,
+      maxReconcileRate: 10,
+      maxReconcileBurst: 100,
+      leaderElect: true,
+      leaderElectionNamespace: 'rancher-apikey-operator-system',
+      leaderElectionId: 'rancher-apikey-operator',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      healthPort: 8081,
+      metricsPort: 8080,
+      rancherTimeoutMs: 15_000,
+      operatorNamespace: 'rancher-apikey-operator-system',
+    });
+  });
+
+  it('reads env vars and derives namespaces from POD_NAMESPACE', () => {
+    const c = loadConfig([], {
+      LOG_LEVEL: 'debug',
+      WATCH_NAMESPACES: ' team-a, team-b ,,',
+      CONCURRENCY: '16',
+      DRIFT_CHECK_INTERVAL: '1h30m',
+      LEADER_ELECT: 'false',
+      POD_NAME: 'op-7d9f',
+      POD_NAMESPACE: 'ops',
+    });
+    expect(c).toMatchObject({
+      logLevel: 'debug',
+      namespaces: ['team-a', 'team-b'],
+      concurrency: 16,
+      driftCheckIntervalMs: 5_400_000,
+      leaderElect: false,
+      podName: 'op-7d9f',
+      podNamespace: 'ops',
+      leaderElectionNamespace: 'ops',
+      operatorNamespace: 'ops',
+    });
+  });
+
+  it('lets flags in both forms override env vars', () => {
+    const c = loadConfig(['--concurrency=8', '--log-level', 'warn', '--metrics-port', '0'], {
+      CONCURRENCY: '2',
+      LOG_LEVEL: 'error',
+    });
+    expect(c).toMatchObject({ concurrency: 8, logLevel: 'warn', metricsPort: 0 });
+  });
+
+  it('treats a bare --leader-elect as true and accepts an explicit false', () => {
+    expect(loadConfig(['--leader-elect', '--concurrency=1'], { LEADER_ELECT: 'false' }).leaderElect).toBe(
+      true,
+    );
+    expect(loadConfig(['--leader-elect', 'false'], {}).leaderElect).toBe(false);
+  });
+
+  it('treats an empty env var as unset', () => {
+    expect(loadConfig([], { CONCURRENCY: '', POD_NAMESPACE: '' }).concurrency).toBe(4);
+  });
+
+  it('lists every bad value, naming flag, env var and the offending input', () => {
+    const problems = problemsOf(() =>
+      loadConfig(['--concurrency=0', '--bogus=1', 'stray'], {
+        LOG_LEVEL: 'loud',
+        DRIFT_CHECK_INTERVAL: '10 minutes',
+        WATCH_NAMESPACES: 'ok,Not_Valid',
+        HEALTH_PORT: '70000',
+      }),
+    );
+    expect(problems).toHaveLength(7);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'unexpected argument "stray"',
+        'unknown flag --bogus',
+        expect.stringMatching(/^--concurrency \/ CONCURRENCY: .* \(got "0"\)$/),
+        expect.stringMatching(/^--log-level \/ LOG_LEVEL: .*\(got "loud"\)$/),
+        expect.stringMatching(/^--drift-check-interval \/ DRIFT_CHECK_INTERVAL: must be a duration/),
+        expect.stringMatching(/^--namespaces \/ WATCH_NAMESPACES: must be a namespace name/),
+        expect.stringMatching(/^--health-port \/ HEALTH_PORT: .*\(got "70000"\)$/),
+      ]),
+    );
+  });
+
+  it('rejects leader election timings that violate client-go constraints', () => {
+    const problems = problemsOf(() => loadConfig(['--lease-duration=10s', '--renew-deadline=10s'], {}));
+    expect(problems).toEqual([
+      expect.stringContaining('--lease-duration / LEASE_DURATION: must be greater than'),
+    ]);
+    const tight = problemsOf(() => loadConfig(['--renew-deadline=2s', '--retry-period=2s'], {}));
+    expect(tight).toEqual([expect.stringContaining('--renew-deadline')]);
+  });
+
+  it('reports a flag given without a value', () => {
+    expect(problemsOf(() => loadConfig(['--concurrency'], {}))).toEqual(['--concurrency: missing value']);
+  });
+
+  it('throws HelpRequested with the help text for --help', () => {
+    expect(() => loadConfig(['--help'], {})).toThrow(expect.objectContaining({ code: 'HelpRequested' }));
+  });
+});
+
+describe('helpText', () => {
+  it('mentions every flag and env var', () => {
+    const text = helpText();
+    for (const source of Object.values(SETTING_SOURCES)) {
+      if ('flag' in source) expect(text).toContain(`--${source.flag}`);
+      expect(text).toContain(source.env);
+    }
+  });
+});

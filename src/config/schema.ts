@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { LogLevelSchema } from '../observability/logger.ts';
+import { parseDuration } from './duration.ts';
+
+/** DEFAULT_OPERATOR_NAMESPACE is used when neither a flag, an env var nor POD_NAMESPACE names a namespace. */
+export const DEFAULT_OPERATOR_NAMESPACE = 'rancher-apikey-operator-system';
+
+// Every raw value is a string (from argv or env); these helpers parse it and state the accepted form.
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max));
+
+const decimal = (minExclusive: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().gt(minExclusive));
+
+const duration = (minMs: number) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 15s, 10m or 1h' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .pipe(z.number().min(minMs, `must be at least ${minMs}ms`));
+
+const boolean = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const namespaceName = z.string().regex(DNS_LABEL, 'must be a namespace name (RFC 1123 label)');
+const namespaceList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== ''),
+  )
+  .pipe(z.array(namespaceName));
+
+/**
+ * ConfigSchema parses the raw string settings (after flags, env and derived defaults are merged) into the
+ * operator configuration. Durations are milliseconds. Add a setting here and in SETTING_SOURCES.
+ */
+export const ConfigSchema = z
+  .object({
+    logLevel: LogLevelSchema.prefault('info'),
+    namespaces: namespaceList.prefault(''),
+    labelSelector: z.string().trim().prefault(''),
+    concurrency: integer(1, 256).prefault('4'),
+    driftCheckIntervalMs: duration(1_000).prefault('10m'),
+    maxReconcileRate: decimal(0).prefault('10'),
+    maxReconcileBurst: integer(1, 100_000).prefault('100'),
+    leaderElect: boolean.prefault('true'),
+    leaderElectionNamespace: namespaceName,
+    leaderElectionId: z
+      .string()
+      .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be a DNS subdomain name')
+      .max(253),
+    leaseDurationMs: duration(1).prefault('15s'),
+    renewDeadlineMs: duration(1).prefault('10s'),
+    retryPeriodMs: duration(1).prefault('2s'),
+    healthPort: integer(0, 65_535).prefault('8081'),
+    metricsPort: integer(0, 65_535).prefault('8080'),
+    rancherTimeoutMs: duration(1).prefault('15s'),
+    podName: z.string().min(1).optional(),
+    podNamespace: namespaceName.optional(),
+    operatorNamespace: namespaceName,
+  })
+  .superRefine((c, ctx) => {
+    // client-go's constraints: LeaseDuration > RenewDeadline > JitterFactor(1.2) * RetryPeriod.
+    if (c.leaseDurationMs <= c.renewDeadlineMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leaseDurationMs'],
+        message: 'must be greater than renew-deadline',
+      });
+    }
+    if (c.renewDeadlineMs <= 1.2 * c.retryPeriodMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['renewDeadlineMs'],
+        message: 'must be greater than 1.2 × retry-period',
+      });
+    }
+  });
+
+/** Config is the validated operator configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** ConfigKey names one setting of Config. */
+export type ConfigKey = keyof z.input<typeof ConfigSchema>;
+
+/** SettingSource says where a setting comes from: its flag (without `--`), env var, default text and help. */
+export type SettingSource = {
+  flag?: string;
+  env?: string;
+  fallback?: string;
+  help: string;
+  secret?: boolean;
+};
+
+/** SETTING_SOURCES maps every Config key to its flag and env var; flags win over env. */
+export const SETTING_SOURCES = {
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', fallback: 'info', help: 'trace|debug|info|warn|error' },
+  namespaces: {
+    flag: 'namespaces',
+    env: 'WATCH_NAMESPACES',
+    fallback: '',
+    help: 'comma-separated namespaces to watch; empty = all',
+  },
+  labelSelector: {
+    flag: 'label-selector',
+    env: 'WATCH_LABEL_SELECTOR',
+    fallback: '',
+    help: 'only reconcile ApiKeys matching this label selector (sharding)',
+  },
+  concurrency: {
+    flag: 'concurrency',
+    env: 'CONCURRENCY',
+    fallback: '4',
+    help: 'parallel reconciles, 1..256',
+  },
+  driftCheckIntervalMs: {
+    flag: 'drift-check-interval',
+    env: 'DRIFT_CHECK_INTERVAL',
+    fallback: '10m',
+    help: 'how often every ApiKey is re-checked against Rancher',
+  },
+  maxReconcileRate: {
+    flag: 'max-reconcile-rate',
+    env: 'MAX_RECONCILE_RATE',
+    fallback: '10',
+    help: 'retry token bucket rate (per second)',
+  },
+  maxReconcileBurst: {
+    flag: 'max-reconcile-burst',
+    env: 'MAX_RECONCILE_BURST',
+    fallback: '100',
+    help: 'retry token bucket burst',
+  },
+  leaderElect: {
+    flag: 'leader-elect',
+    env: 'LEADER_ELECT',
+    fallback: 'true',
+    help: 'use Lease leader election',
+  },
+  leaderElectionNamespace: {
+    flag: 'leader-election-namespace',
+    env: 'LEADER_ELECTION_NAMESPACE',
+    fallback: `POD_NAMESPACE or ${DEFAULT_OPERATOR_NAMESPACE}`,
+    help: 'namespace of the Lease',
+  },
+  leaderElectionId: {
+    flag: 'leader-election-id',
+    env: 'LEADER_ELECTION_ID',
+    fallback: 'rancher-apikey-operator',
+    help: 'name of the Lease',
+  },
+  leaseDurationMs: { flag: 'lease-duration', env: 'LEASE_DURATION', fallback: '15s', help: 'Lease duration' },
+  renewDeadlineMs: {
+    flag: 'renew-deadline',
+    env: 'RENEW_DEADLINE',
+    fallback: '10s',
+    help: 'leader renew deadline',
+  },
+  retryPeriodMs: {
+    flag: 'retry-period',
+    env: 'RETRY_PERIOD',
+    fallback: '2s',
+    help: 'leader election retry period',
+  },
+  healthPort: {
+    flag: 'health-port',
+    env: 'HEALTH_PORT',
+    fallback: '8081',
+    help: '/healthz and /readyz port',
+  },
+  metricsPort: {
+    flag: 'metrics-port',
+    env: 'METRICS_PORT',
+    fallback: '8080',
+    help: '/metrics port; 0 = random',
+  },
+  rancherTimeoutMs: {
+    flag: 'rancher-timeout',
+    env: 'RANCHER_TIMEOUT',
+    fallback: '15s',
+    help: 'deadline of one Rancher API request',
+  },
+  podName: { env: 'POD_NAME', help: 'pod name (Downward API); leader identity and Event reporter' },
+  podNamespace: { env: 'POD_NAMESPACE', help: 'pod namespace (Downward API)' },
+  operatorNamespace: {
+    flag: 'operator-namespace',
+    env: 'OPERATOR_NAMESPACE',
+    fallback: `POD_NAMESPACE or ${DEFAULT_OPERATOR_NAMESPACE}`,
+    help: 'namespace the operator runs in',
+  },
+} satisfies Record<ConfigKey, SettingSource>;
