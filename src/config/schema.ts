@@ -72,7 +72,8 @@ export const ConfigSchema = z
     leaderElectionId: z
       .string()
       .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be a DNS subdomain name')
-      .max(253),
+      .max(253)
+      .prefault('rancher-apikey-operator'),
     leaseDurationMs: duration(1).prefault('15s'),
     renewDeadlineMs: duration(1).prefault('10s'),
     retryPeriodMs: duration(1).prefault('2s'),
