@@ -32,8 +32,8 @@ export interface RancherErrorOptions {
  */
 export class RancherError extends Error {
   readonly code: RancherErrorCode;
-  readonly status?: number;
-  readonly rancherCode?: string;
+  declare readonly status?: number;
+  declare readonly rancherCode?: string;
 
   constructor(code: RancherErrorCode, message: string, options: RancherErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
