@@ -1,0 +1,27 @@
+import type { ApiKey } from '../api/apikey.ts';
+
+/**
+ * markerToken is the ownership marker this operator writes into every Rancher key's description:
+ * unique per ApiKey (its uid), so keys from lost creates, replaced keys and orphans can be found.
+ */
+export function markerToken(uid: string): string {
+  return `apikey-uid:${uid}`;
+}
+
+/** rancherDescription returns the Rancher description: the user's text followed by the ownership marker. */
+export function rancherDescription(apiKey: ApiKey): string {
+  const { namespace, name, uid } = apiKey.metadata;
+  const marker = `[managed by rancher-apikey-operator: ${namespace}/${name} ${markerToken(uid)}]`;
+  const text = apiKey.spec.description?.trim();
+  return text ? `${text} ${marker}` : marker;
+}
+
+/** markerFilter returns the Rancher list filter that selects the keys carrying an ApiKey's marker. */
+export function markerFilter(uid: string): Record<string, string> {
+  return { description_like: `%${markerToken(uid)}%` };
+}
+
+/** uidFromDescription extracts the ApiKey uid from a Rancher description carrying the marker. */
+export function uidFromDescription(description: string | null): string | undefined {
+  return description?.match(/apikey-uid:([0-9a-f-]{8,64})/)?.[1];
+}

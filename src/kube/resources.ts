@@ -1,0 +1,78 @@
+import { GROUP, type KINDS, VERSION } from '../api/names.ts';
+import type { KubeApis } from './client.ts';
+import { isNotFound, KubeError } from './errors.ts';
+
+type Plural = (typeof KINDS)[keyof typeof KINDS]['plural'];
+
+/** ResourceWriter patches metadata and status of this operator's custom resources. */
+export interface ResourceWriter {
+  /** setFinalizers replaces metadata.finalizers, guarded by resourceVersion (409 if the object changed). */
+  setFinalizers(
+    plural: Plural,
+    ns: string | undefined,
+    name: string,
+    finalizers: string[],
+    rv: string,
+  ): Promise<void>;
+  /** patchStatus merge-patches the status subresource; returns the new resourceVersion. */
+  patchStatus(
+    plural: Plural,
+    ns: string | undefined,
+    name: string,
+    status: object,
+  ): Promise<string | undefined>;
+  /** get reads one object live (bypassing caches); undefined when absent. */
+  get(plural: Plural, ns: string | undefined, name: string): Promise<unknown>;
+}
+
+function rvOf(obj: unknown): string | undefined {
+  if (typeof obj !== 'object' || obj === null || !('metadata' in obj)) return undefined;
+  const meta = obj.metadata;
+  if (typeof meta !== 'object' || meta === null || !('resourceVersion' in meta)) return undefined;
+  return typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined;
+}
+
+/** createResourceWriter implements ResourceWriter with JSON merge patches on the CustomObjects API. */
+export function createResourceWriter(apis: KubeApis): ResourceWriter {
+  const { custom, mergePatch, options } = apis;
+  const base = { group: GROUP, version: VERSION };
+  return {
+    async setFinalizers(plural, ns, name, finalizers, rv) {
+      const body = { metadata: { resourceVersion: rv, finalizers } };
+      try {
+        if (ns)
+          await custom.patchNamespacedCustomObject(
+            { ...base, plural, namespace: ns, name, body },
+            mergePatch,
+          );
+        else await custom.patchClusterCustomObject({ ...base, plural, name, body }, mergePatch);
+      } catch (err) {
+        throw new KubeError(`update finalizers of ${plural} ${ns ?? ''}/${name}`, err);
+      }
+    },
+    async patchStatus(plural, ns, name, status) {
+      const body = { status };
+      try {
+        const out: unknown = ns
+          ? await custom.patchNamespacedCustomObjectStatus(
+              { ...base, plural, namespace: ns, name, body },
+              mergePatch,
+            )
+          : await custom.patchClusterCustomObjectStatus({ ...base, plural, name, body }, mergePatch);
+        return rvOf(out);
+      } catch (err) {
+        throw new KubeError(`update status of ${plural} ${ns ?? ''}/${name}`, err);
+      }
+    },
+    async get(plural, ns, name) {
+      try {
+        return ns
+          ? await custom.getNamespacedCustomObject({ ...base, plural, namespace: ns, name }, options)
+          : await custom.getClusterCustomObject({ ...base, plural, name }, options);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw new KubeError(`read ${plural} ${ns ?? ''}/${name}`, err);
+      }
+    },
+  };
+}
