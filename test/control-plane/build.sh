@@ -26,17 +26,34 @@ export GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache"
 log() { printf '[control-plane build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 have() { # have <binary> <expected version substring>
-  [ -x "$TESTBIN/$1" ] && "$TESTBIN/$1" --version 2>/dev/null | grep -q -- "$2"
+  # Capture first: `--version | grep -q` would fail under pipefail when grep exits before etcd's last line.
+  local out
+  [ -x "$TESTBIN/$1" ] && out="$("$TESTBIN/$1" --version 2>/dev/null)" && [[ "$out" == *"$2"* ]]
 }
 
-if have etcd "etcd Version: ${ETCD_VERSION#v}" && have kube-apiserver "Kubernetes $K8S_VERSION" \
-  && have kube-controller-manager "Kubernetes $K8S_VERSION" && [ -x "$TESTBIN/kubectl" ]; then
+cached() {
+  have etcd "etcd Version: ${ETCD_VERSION#v}" && have kube-apiserver "Kubernetes $K8S_VERSION" \
+    && have kube-controller-manager "Kubernetes $K8S_VERSION" && [ -x "$TESTBIN/kubectl" ]
+}
+
+if cached; then
   log "cache hit: $TESTBIN"
   echo "TESTBIN=$TESTBIN"
   exit 0
 fi
 
+# One build at a time per cache (CI, a test run and `npm run control-plane` may start together).
 mkdir -p "$TESTBIN"
+exec 9>"$CACHE_ROOT/build.lock"
+if ! flock -n 9; then
+  log "another build holds $CACHE_ROOT/build.lock; waiting for it"
+  flock 9
+  if cached; then
+    log "cache hit after waiting: $TESTBIN"
+    echo "TESTBIN=$TESTBIN"
+    exit 0
+  fi
+fi
 START=$(date +%s)
 log "building into $TESTBIN (first build takes 10-25 min on 2 cores; progress below)"
 
