@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Clock, realClock, type TimerHandle } from '../controller/workqueue-clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Lease, LeaseApi, LeaseRecord } from './leader-election-lease-api.ts';
+
+export { type Lease, type LeaseApi, type LeaseRecord, leaseApiFrom } from './leader-election-lease-api.ts';
+
+/** LeaderElectorOptions configures createLeaderElector; durations are ms (client-go: 15s / 10s / 2s). */
+export type LeaderElectorOptions = {
+  leases: LeaseApi;
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: { setLeader(name: string, leading: boolean): void };
+  /** random in [0, 1) for retry jitter; injectable for tests. */
+  random?: () => number;
+  /** releaseOnCancel clears the holder on stop() so a standby takes over at once (default true). */
+  releaseOnCancel?: boolean;
+  onStartedLeading: () => void | Promise<void>;
+  onStoppedLeading: () => void | Promise<void>;
+};
+
+/** LeaderElector campaigns for a Lease and holds it until it fails to renew or is stopped. */
+export type LeaderElector = {
+  /** run acquires, then renews until leadership is lost or stop() is called; it never rejects. */
+  run(): Promise<void>;
+  /** stop ends run(), releasing the Lease if held, and resolves when run() has returned. */
+  stop(): Promise<void>;
+  isLeader(): boolean;
+};
+
+const JITTER_FACTOR = 1.2;
+
+/** leaderIdentity returns a unique holder identity: the pod name (or host name) plus a random suffix. */
+export function leaderIdentity(podName?: string): string {
+  return `${podName || hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * createLeaderElector implements client-go's Lease leader election: expiry is judged from the local time
+ * the record was last seen to change (not the record's renewTime), writes are optimistic (resourceVersion),
+ * renewal failing for renewDeadline ends leadership, and a clean stop releases the Lease.
+ */
+export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
+  const log = options.logger;
+  const { leases, namespace, name, identity } = options;
+  const leaseSeconds = Math.max(1, Math.round(options.leaseDurationMs / 1000));
+  let observed: Lease | undefined;
+  let observedTime = 0;
+  let leading = false;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  const sleepers = new Set<() => void>();
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopped) return resolve();
+      let handle: TimerHandle | undefined;
+      const wake = () => {
+        if (handle !== undefined) clock.clearTimeout(handle);
+        sleepers.delete(wake);
+        resolve();
+      };
+      sleepers.add(wake);
+      handle = clock.setTimeout(wake, ms);
+    });
+
+  const withDeadline = <T>(promise: Promise<T>, ms: number): Promise<T> => {
+    let handle: TimerHandle | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      handle = clock.setTimeout(() => reject(new Error('lease request timed out')), Math.max(0, ms));
+    });
+    return Promise.race([promise, timeout]).finally(() => handle !== undefined && clock.clearTimeout(handle));
+  };
+
+  const observedHolder = () => observed?.record.holderIdentity ?? '';
+  const isLeaseValid = (now: number) =>
+    observedTime + (observed?.record.leaseDurationSeconds ?? 0) * 1000 > now;
+  const observe = (lease: Lease, now: number) => {
+    observed = lease;
+    observedTime = now;
+  };
+
+  // tryAcquireOrRenew is client-go's: one attempt to take or keep the Lease; false means "not leader now".
+  const tryAcquireOrRenew = async (timeoutMs: number): Promise<boolean> => {
+    const now = clock.now();
+    const desired: LeaseRecord = {
+      holderIdentity: identity,
+      leaseDurationSeconds: leaseSeconds,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: 0,
+    };
+    if (observed && observedHolder() === identity && isLeaseValid(now)) {
+      // Fast path: renew with the cached resourceVersion, no GET.
+      const record = { ...desired, ...keep(observed.record) };
+      try {
+        observe(
+          await withDeadline(leases.replace(namespace, name, observed.resourceVersion, record), timeoutMs),
+          now,
+        );
+        return true;
+      } catch (err) {
+        log?.debug({ err, lease: name }, 'cannot renew lease with cached version; reading it');
+      }
+    }
+    try {
+      const current = await withDeadline(leases.read(namespace, name), timeoutMs);
+      if (!current) {
+        observe(await withDeadline(leases.create(namespace, name, desired), timeoutMs), now);
+        return true;
+      }
+      if (!observed || !sameRecord(observed.record, current.record)) observe(current, now);
+      else observed = current;
+      const holder = current.record.holderIdentity;
+      if (holder !== '' && holder !== identity && isLeaseValid(now)) return false;
+      const record =
+        holder === identity
+          ? { ...desired, ...keep(current.record) }
+          : { ...desired, leaseTransitions: current.record.leaseTransitions + 1 };
+      observe(
+        await withDeadline(leases.replace(namespace, name, current.resourceVersion, record), timeoutMs),
+        now,
+      );
+      return true;
+    } catch (err) {
+      log?.debug({ err, lease: name }, 'cannot acquire or renew lease');
+      return false;
+    }
+  };
+
+  const acquire = async (): Promise<boolean> => {
+    while (!stopped) {
+      if (await tryAcquireOrRenew(options.renewDeadlineMs)) {
+        if (!stopped) return true;
+        await release(); // stop() arrived while the acquiring write was in flight
+        return false;
+      }
+      await sleep(options.retryPeriodMs * (1 + random() * JITTER_FACTOR));
+    }
+    return false;
+  };
+
+  // renew keeps the Lease until one renewDeadline passes without a successful renewal, or stop().
+  const renew = async () => {
+    while (!stopped) {
+      const deadline = clock.now() + options.renewDeadlineMs;
+      let renewed = false;
+      while (!stopped && !renewed && clock.now() < deadline) {
+        renewed = await tryAcquireOrRenew(deadline - clock.now());
+        if (!renewed) await sleep(Math.min(options.retryPeriodMs, Math.max(0, deadline - clock.now())));
+      }
+      if (stopped) return;
+      if (!renewed) {
+        log?.warn({ lease: name, identity }, 'failed to renew lease within the renew deadline');
+        return;
+      }
+      await sleep(options.retryPeriodMs);
+    }
+  };
+
+  const release = async () => {
+    if (options.releaseOnCancel === false || !observed || observedHolder() !== identity) return;
+    const now = clock.now();
+    const record = {
+      ...keep(observed.record),
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      renewTime: now,
+      acquireTime: now,
+    };
+    try {
+      observe(
+        await withDeadline(
+          leases.replace(namespace, name, observed.resourceVersion, record),
+          options.renewDeadlineMs,
+        ),
+        now,
+      );
+      log?.info({ lease: name, identity }, 'released lease');
+    } catch (err) {
+      log?.warn({ err, lease: name }, 'cannot release lease');
+    }
+  };
+
+  const setLeading = async (value: boolean) => {
+    leading = value;
+    options.metrics?.setLeader(name, value);
+    log?.info({ lease: name, identity }, value ? 'became leader' : 'stopped leading');
+    try {
+      await (value ? options.onStartedLeading() : options.onStoppedLeading());
+    } catch (err) {
+      log?.error({ err, lease: name }, 'leader election callback failed');
+    }
+  };
+
+  const campaign = async () => {
+    log?.info({ lease: `${namespace}/${name}`, identity }, 'attempting to acquire leader lease');
+    if (!(await acquire())) return;
+    void setLeading(true);
+    await renew();
+    if (stopped) await release();
+    await setLeading(false);
+  };
+
+  return {
+    run() {
+      running ??= campaign();
+      return running;
+    },
+    async stop() {
+      stopped = true;
+      for (const wake of [...sleepers]) wake();
+      await running;
+    },
+    isLeader: () => leading,
+  };
+}
+
+function keep(record: LeaseRecord): Pick<LeaseRecord, 'acquireTime' | 'leaseTransitions'> {
+  return { acquireTime: record.acquireTime, leaseTransitions: record.leaseTransitions };
+}
+
+function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
+  return (
+    a.holderIdentity === b.holderIdentity &&
+    a.leaseDurationSeconds === b.leaseDurationSeconds &&
+    a.acquireTime === b.acquireTime &&
+    a.renewTime === b.renewTime &&
+    a.leaseTransitions === b.leaseTransitions
+  );
+}
