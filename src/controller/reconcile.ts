@@ -1,0 +1,53 @@
+import type { Logger } from '../observability/logger.ts';
+import { execute } from './execute.ts';
+import type { ExecuteDeps } from './execute-context.ts';
+import { type ObserveDeps, observe } from './observe.ts';
+import { plan } from './plan.ts';
+
+/** ReconcileDeps are everything one ApiKey pass needs, injected. */
+export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
+  logger: Logger;
+  /** Status fingerprints this process wrote, so a lagging cache does not cause a second write. */
+  lastWritten: Map<string, string>;
+}
+
+/** ReconcileResult follows controller-runtime: requeue after a delay, back off on retry, or wait for events. */
+export type ReconcileResult = { kind: 'done'; requeueAfterMs?: number } | { kind: 'retry'; error: Error };
+
+/**
+ * reconcileApiKey runs one level-based pass for `namespace/name`: observe (read-only), plan (pure),
+ * execute (writes). It never throws: failures come back as 'retry' for the queue's per-item backoff.
+ */
+export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  try {
+    const observed = await observe(key, deps);
+    if ('gone' in observed) return { kind: 'done' };
+    if ('invalid' in observed) {
+      deps.logger.warn(
+        { apiKey: key, problem: observed.invalid },
+        'ApiKey does not match the schema; skipping',
+      );
+      return { kind: 'done' };
+    }
+    const { observation } = observed;
+    const p = plan(observation);
+    if (p.actions.length > 0 || p.status || p.events.length > 0) {
+      deps.logger.debug({ apiKey: key, actions: p.actions.map((a) => a.type) }, 'executing plan');
+      const outcome = await execute(observed, p, deps, deps.lastWritten);
+      if (outcome.finalizerRemoved) {
+        deps.drift.forget(observation.apiKey.metadata.uid);
+        deps.lastWritten.delete(observation.apiKey.metadata.uid);
+        return { kind: 'done' };
+      }
+      if (outcome.created) return { kind: 'done', requeueAfterMs: 0 };
+    }
+    const r = observation.rancher;
+    let driftDelay: number | undefined;
+    if (r.checked && !('error' in r))
+      driftDelay = deps.drift.checked(observation.apiKey.metadata.uid, deps.now());
+    if (p.retry) return { kind: 'retry', error: new Error(p.status?.conditions[0]?.message ?? 'retrying') };
+    return { kind: 'done', requeueAfterMs: p.requeueAfterMs ?? driftDelay };
+  } catch (err) {
+    return { kind: 'retry', error: err instanceof Error ? err : new Error('reconcile failed') };
+  }
+}
