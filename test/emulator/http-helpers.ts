@@ -51,6 +51,7 @@ export interface CallOptions {
   auth?: Credentials | null;
   body?: unknown;
   headers?: Record<string, string>;
+  signal?: AbortSignal;
 }
 
 /** basicHeader renders an HTTP Basic Authorization header value. */
@@ -72,7 +73,7 @@ export async function call(
     headers['content-type'] = 'application/json';
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   }
-  const response = await fetch(`${emu.url}${path}`, { method, headers, body });
+  const response = await fetch(`${emu.url}${path}`, { method, headers, body, signal: opts.signal });
   const text = await response.text();
   let parsed: unknown;
   try {
