@@ -72,7 +72,11 @@ async function serveRancher(
   const fault = deps.faults.take(route);
   const bodyText = await readBody(req);
   if (fault?.kind === 'reset' || fault?.kind === 'outage') return void req.socket.destroy();
-  if (fault?.kind === 'hang') return void hung.add(res);
+  if (fault?.kind === 'hang') {
+    hung.add(res);
+    res.on('close', () => hung.delete(res));
+    return;
+  }
   if (fault?.kind === 'status') {
     const reply = errorReply(fault.status ?? 503);
     if (parsed) reply.headers = { 'X-API-Schemas': `${parsed.base}/${parsed.version}/schemas` };
