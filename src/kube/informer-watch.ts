@@ -1,0 +1,63 @@
+import { Watch } from '@kubernetes/client-node';
+
+type WatchArgs = Parameters<Watch['watch']>;
+
+/**
+ * GuardedWatch is client-node's Watch with three fixes for ListWatch: a watch() that rejects (for example when
+ * credentials cannot be loaded) reports through `done` instead of becoming an unhandled rejection;
+ * requestRelist() makes the next watch end at once with 410 so that ListWatch lists again; and after
+ * supersede() the callbacks of older watches are dropped, so a late `done` from an aborted watch cannot
+ * abort the watch that replaced it.
+ */
+export class GuardedWatch extends Watch {
+  private relistRequested = false;
+  private currentGeneration = 0;
+
+  /** generation increases with every supersede(); work started under an older one is stale. */
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  /** supersede marks every watch opened so far as stale: their events and completion are ignored. */
+  supersede(): void {
+    this.currentGeneration++;
+  }
+
+  /** requestRelist makes the next watch() answer 410 Gone, forcing ListWatch to list again. */
+  requestRelist(): void {
+    this.relistRequested = true;
+  }
+
+  /** clearRelistRequest withdraws a pending requestRelist, because a list is happening anyway. */
+  clearRelistRequest(): void {
+    this.relistRequested = false;
+  }
+
+  override async watch(...[path, query, callback, done]: WatchArgs): Promise<AbortController> {
+    const generation = this.currentGeneration;
+    const current = () => generation === this.currentGeneration;
+    const guardedDone = (err: unknown) => {
+      if (current()) done(err);
+    };
+    if (this.relistRequested) {
+      this.relistRequested = false;
+      // Deliver after ListWatch has stored this controller, so its bookkeeping stays consistent.
+      setImmediate(() => guardedDone(Object.assign(new Error('forced relist'), { statusCode: 410 })));
+      return new AbortController();
+    }
+    try {
+      const guardedCallback: WatchArgs[2] = (phase, obj, watchObj) => {
+        if (current()) callback(phase, obj, watchObj);
+      };
+      return await this.connect(path, query, guardedCallback, guardedDone);
+    } catch (err) {
+      setImmediate(() => guardedDone(err));
+      return new AbortController();
+    }
+  }
+
+  /** connect opens the real watch; the seam tests override to feed events without an apiserver. */
+  protected connect(...args: WatchArgs): Promise<AbortController> {
+    return super.watch(...args);
+  }
+}
