@@ -73,9 +73,9 @@ export function formatRancherDate(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
-/** parseRancherId extracts the numeric database id from `1<letters><digits>`, or undefined. */
+/** parseRancherId extracts the numeric database id from `1<lowercase letters><digits>` (TypeIdFormatter), or undefined. */
 export function parseRancherId(id: string): number | undefined {
-  const match = /^1[a-z]*(\d+)$/i.exec(id);
+  const match = /^1[a-z]+(\d+)$/.exec(id);
   if (!match?.[1]) return undefined;
   const n = Number(match[1]);
   return Number.isSafeInteger(n) ? n : undefined;

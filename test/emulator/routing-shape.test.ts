@@ -31,7 +31,7 @@ describe('paths', () => {
     expect(unknown.body).toMatchObject({ type: 'error', baseType: 'error', status: 404, code: 'Not Found' });
   });
 
-  it.each(['1c999', 'abc', '123', '1c'])('GET /v1/apikeys/%s is 404', async (id) => {
+  it.each(['1c999', 'abc', '123', '1c', '1C3'])('GET /v1/apikeys/%s is 404', async (id) => {
     expect((await call(emu, 'GET', `/v1/apikeys/${id}`, { auth: emu.user })).status).toBe(404);
   });
 
@@ -57,7 +57,7 @@ describe('paths', () => {
 
 describe('resource shape', () => {
   it('a created key has Rancher ids, formats, lowercased links, name/state first and every documented field', async () => {
-    const created = await call(emu, 'POST', '/v2-beta/projects/1A5/APIKEYS', {
+    const created = await call(emu, 'POST', '/v2-beta/projects/1a5/APIKEYS', {
       auth: emu.user,
       body: { name: 'x' },
     });
