@@ -28,6 +28,7 @@ describe('actions offered per state', () => {
     ['deactivating', []],
     ['inactive', ['activate', 'remove', 'update']],
     ['updating-active', ['deactivate', 'remove']],
+    ['updating-inactive', ['deactivate', 'remove']],
     ['removing', []],
     ['removed', ['purge']],
     ['purging', []],
@@ -68,6 +69,16 @@ describe('action calls', () => {
     await waitForState(emu, emu.user, path, 'inactive');
     expect((await act(path, 'activate')).body.state).toBe('activating');
     await waitForState(emu, emu.user, path, 'active');
+  });
+
+  it('deactivate while registering wins: the key ends inactive and never becomes active', async () => {
+    const created = await call(emu, 'POST', '/v1/apikeys', { auth: emu.user, body: {} });
+    const path = `/v1/apikeys/${textAt(created.body, 'id')}`;
+    expect(created.body.actions).toHaveProperty('deactivate');
+    expect((await act(path, 'deactivate')).status).toBe(202);
+    await waitForState(emu, emu.user, path, 'inactive');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await call(emu, 'GET', path, { auth: emu.user })).body.state).toBe('inactive');
   });
 
   it('update on an active key passes through updating-active and returns to active', async () => {
