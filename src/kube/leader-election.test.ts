@@ -76,7 +76,7 @@ function elector(store: ReturnType<typeof fakeStore>, clock: FakeClock, identity
     random: () => 0,
     metrics: { setLeader: (_n, v) => void leader.push(v) },
     onStartedLeading: () => void events.push(`${identity} started`),
-    onStoppedLeading: () => void events.push(`${identity} stopped`),
+    onStoppedLeading: (reason) => void events.push(`${identity} ${reason}`),
   });
   return Object.assign(e, { client, leader, done: e.run() });
 }
@@ -143,7 +143,7 @@ describe('createLeaderElector', () => {
     a.client.down = true;
     await runFor(clock, 12_000);
     expect(a.isLeader()).toBe(false);
-    expect(events).toEqual(['a started', 'a stopped']);
+    expect(events).toEqual(['a started', 'a lost']);
     await a.done;
     await runFor(clock, 20_000);
     expect(b.isLeader()).toBe(true);

@@ -23,8 +23,12 @@ export type LeaderElectorOptions = {
   /** releaseOnCancel clears the holder on stop() so a standby takes over at once (default true). */
   releaseOnCancel?: boolean;
   onStartedLeading: () => void | Promise<void>;
-  onStoppedLeading: () => void | Promise<void>;
+  /** onStoppedLeading runs once after leading ends: `lost` (renewal failed: exit the process) or `stopped`. */
+  onStoppedLeading: (reason: StopReason) => void | Promise<void>;
 };
+
+/** StopReason says why leading ended: the Lease could not be renewed, or stop() was called. */
+export type StopReason = 'lost' | 'stopped';
 
 /** LeaderElector campaigns for a Lease and holds it until it fails to renew or is stopped. */
 export type LeaderElector = {
@@ -191,12 +195,15 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     }
   };
 
-  const setLeading = async (value: boolean) => {
+  const setLeading = async (value: boolean, reason: StopReason = 'stopped') => {
     leading = value;
     options.metrics?.setLeader(name, value);
-    log?.info({ lease: name, identity }, value ? 'became leader' : 'stopped leading');
+    log?.info(
+      { lease: name, identity, ...(value ? {} : { reason }) },
+      value ? 'became leader' : 'stopped leading',
+    );
     try {
-      await (value ? options.onStartedLeading() : options.onStoppedLeading());
+      await (value ? options.onStartedLeading() : options.onStoppedLeading(reason));
     } catch (err) {
       log?.error({ err, lease: name }, 'leader election callback failed');
     }
@@ -208,7 +215,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     void setLeading(true);
     await renew();
     if (stopped) await release();
-    await setLeading(false);
+    await setLeading(false, stopped ? 'stopped' : 'lost');
   };
 
   return {
