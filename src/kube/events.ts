@@ -53,7 +53,7 @@ export function createEventRecorder(
           {
             namespace,
             body: {
-              metadata: { generateName: `${target.name}.`, namespace },
+              metadata: { generateName: `${target.name.slice(0, 200)}-`, namespace },
               eventTime: new V1MicroTime(t),
               reportingController: `rancher.keyops.dev/${FIELD_MANAGER}`,
               reportingInstance: opts.instance.slice(0, 128),
