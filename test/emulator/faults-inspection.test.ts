@@ -57,6 +57,17 @@ describe('faults', () => {
     expect((await call(emu, 'GET', '/v1/apikeys', { auth: emu.user })).status).toBe(200);
   });
 
+  it('close() releases hung requests and resolves promptly', async () => {
+    const own = await startEmulator();
+    own.setFault({ kind: 'hang' });
+    const pending = call(own, 'GET', '/v1/apikeys', { auth: own.user });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    await own.close();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await expect(pending).rejects.toThrow();
+  });
+
   it('outage resets every Rancher request until cleared, while inspection keeps answering', async () => {
     emu.setFault({ kind: 'outage' });
     await expect(call(emu, 'GET', '/v1/apikeys', { auth: emu.user })).rejects.toThrow();
