@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Clock, realClock, type TimerHandle } from '../controller/workqueue-clock.ts';
+import { type Clock, realClock } from '../controller/workqueue-clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Lease, LeaseApi, LeaseRecord } from './leader-election-lease-api.ts';
+import { createSleeper, withDeadline } from './leader-election-timing.ts';
 
 export { type Lease, type LeaseApi, type LeaseRecord, leaseApiFrom } from './leader-election-lease-api.ts';
 
@@ -62,28 +63,9 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let leading = false;
   let stopped = false;
   let running: Promise<void> | undefined;
-  const sleepers = new Set<() => void>();
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopped) return resolve();
-      let handle: TimerHandle | undefined;
-      const wake = () => {
-        if (handle !== undefined) clock.clearTimeout(handle);
-        sleepers.delete(wake);
-        resolve();
-      };
-      sleepers.add(wake);
-      handle = clock.setTimeout(wake, ms);
-    });
-
-  const withDeadline = <T>(promise: Promise<T>, ms: number): Promise<T> => {
-    let handle: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      handle = clock.setTimeout(() => reject(new Error('lease request timed out')), Math.max(0, ms));
-    });
-    return Promise.race([promise, timeout]).finally(() => handle !== undefined && clock.clearTimeout(handle));
-  };
+  const sleeper = createSleeper(clock);
+  const sleep = sleeper.sleep;
+  const deadline = <T>(promise: Promise<T>, ms: number) => withDeadline(clock, promise, ms);
 
   const observedHolder = () => observed?.record.holderIdentity ?? '';
   const isLeaseValid = (now: number) =>
@@ -108,7 +90,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       const record = { ...desired, ...keep(observed.record) };
       try {
         observe(
-          await withDeadline(leases.replace(namespace, name, observed.resourceVersion, record), timeoutMs),
+          await deadline(leases.replace(namespace, name, observed.resourceVersion, record), timeoutMs),
           now,
         );
         return true;
@@ -117,9 +99,9 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       }
     }
     try {
-      const current = await withDeadline(leases.read(namespace, name), timeoutMs);
+      const current = await deadline(leases.read(namespace, name), timeoutMs);
       if (!current) {
-        observe(await withDeadline(leases.create(namespace, name, desired), timeoutMs), now);
+        observe(await deadline(leases.create(namespace, name, desired), timeoutMs), now);
         return true;
       }
       if (!observed || !sameRecord(observed.record, current.record)) observe(current, now);
@@ -131,7 +113,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
           ? { ...desired, ...keep(current.record) }
           : { ...desired, leaseTransitions: current.record.leaseTransitions + 1 };
       observe(
-        await withDeadline(leases.replace(namespace, name, current.resourceVersion, record), timeoutMs),
+        await deadline(leases.replace(namespace, name, current.resourceVersion, record), timeoutMs),
         now,
       );
       return true;
@@ -183,7 +165,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     };
     try {
       observe(
-        await withDeadline(
+        await deadline(
           leases.replace(namespace, name, observed.resourceVersion, record),
           options.renewDeadlineMs,
         ),
@@ -225,7 +207,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     },
     async stop() {
       stopped = true;
-      for (const wake of [...sleepers]) wake();
+      sleeper.cancel();
       await running;
     },
     isLeader: () => leading,
