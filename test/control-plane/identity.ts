@@ -70,12 +70,18 @@ function clusterOf(kc: KubeConfig): { server: string; caData: string } {
  */
 export async function identityFromRbac(
   kc: KubeConfig,
-  opts: { namespace: string; serviceAccount: string; manifests: RbacManifests; dir?: string },
+  opts: {
+    namespace: string;
+    serviceAccount: string;
+    manifests: RbacManifests;
+    skipOtherKinds?: boolean;
+    dir?: string;
+  },
 ): Promise<Identity> {
   const { namespace, serviceAccount } = opts;
   const core = kc.makeApiClient(CoreV1Api);
   await createServiceAccount(core, namespace, serviceAccount);
-  const objects = parseRbacManifests(opts.manifests, namespace);
+  const objects = parseRbacManifests(opts.manifests, namespace, opts);
   const client = KubernetesObjectApi.makeApiClient(kc);
   for (const obj of objects) {
     await client.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);

@@ -40,6 +40,10 @@ export const RbacObjectSchema = z.discriminatedUnion('kind', [
 ]);
 export type RbacObject = z.infer<typeof RbacObjectSchema>;
 
+const RbacKindSchema = z.looseObject({
+  kind: z.enum(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']),
+});
+
 /** RbacManifests are RBAC objects, a path to a YAML file, or (multi-document) YAML text. */
 export type RbacManifests = string | readonly object[];
 
@@ -49,15 +53,21 @@ function looksLikePath(text: string): boolean {
 
 /**
  * parseRbacManifests turns `manifests` into validated RBAC objects; namespaced kinds without a namespace
- * get `namespace`. It throws on any other kind, so a test cannot silently grant something unexpected.
+ * get `namespace`. It throws on any other kind (so a test cannot silently grant something unexpected)
+ * unless `skipOtherKinds`, which drops them (e.g. to take the RBAC out of a full `deploy/` manifest).
  */
-export function parseRbacManifests(manifests: RbacManifests, namespace: string): RbacObject[] {
+export function parseRbacManifests(
+  manifests: RbacManifests,
+  namespace: string,
+  opts: { skipOtherKinds?: boolean } = {},
+): RbacObject[] {
   const docs: unknown[] =
     typeof manifests === 'string'
       ? loadAllYaml(looksLikePath(manifests) ? readFileSync(manifests, 'utf8') : manifests)
       : [...manifests];
   return docs
     .filter((doc) => doc !== null && doc !== undefined)
+    .filter((doc) => !opts.skipOtherKinds || RbacKindSchema.safeParse(doc).success)
     .map((doc) => {
       const obj = RbacObjectSchema.parse(doc);
       const namespaced = obj.kind === 'Role' || obj.kind === 'RoleBinding';

@@ -62,7 +62,7 @@ export async function createTestNamespace(
  */
 export function identityFromRbac(
   kc: KubeConfig,
-  opts: { namespace: string; serviceAccount: string; manifests: RbacManifests },
+  opts: { namespace: string; serviceAccount: string; manifests: RbacManifests; skipOtherKinds?: boolean },
 ): Promise<Identity> {
   return buildIdentity(kc, { ...opts, dir: join(connect().stateDir, 'identities') });
 }

@@ -84,9 +84,19 @@ subjects:
     expect(denied.stderr).toContain('forbidden');
   });
 
-  it('rejects manifests that are not RBAC objects', async () => {
+  it('rejects manifests that are not RBAC objects unless told to skip them', async () => {
     const namespace = await createTestNamespace(kc, 'rbac-reject');
     const manifests = [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }];
     await expect(identityFromRbac(kc, { namespace, serviceAccount: 'x', manifests })).rejects.toThrow();
+    const skipped = await identityFromRbac(kc, {
+      namespace,
+      serviceAccount: 'x',
+      manifests,
+      skipOtherKinds: true,
+    });
+    const admin = kc.makeApiClient(CoreV1Api);
+    expect(await statusOf(() => admin.readNamespacedSecret({ namespace, name: 'x' }))).toBe(404);
+    const asIdentity = skipped.kubeConfig().makeApiClient(CoreV1Api);
+    expect(await statusOf(() => asIdentity.listNamespacedConfigMap({ namespace }))).toBe(403);
   });
 });
