@@ -25,7 +25,13 @@ export interface TestCluster {
 
 /** connect returns the control plane the integration global setup started; it throws outside that project. */
 export function connect(): TestCluster {
-  const provided = ProvidedControlPlaneSchema.parse(inject('controlPlane'));
+  const parsed = ProvidedControlPlaneSchema.safeParse(inject('controlPlane'));
+  if (!parsed.success) {
+    throw new Error(
+      'connect() needs the control plane of vitest project `integration` (its global setup provides it)',
+    );
+  }
+  const provided = parsed.data;
   return {
     ...provided,
     kubeConfig() {
