@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { z } from 'zod';
-import { REDACTED, redactPaths, scrubSecrets, serializeError } from './redaction.ts';
+import { REDACTED, redactPaths, scrubRecord, serializeError } from './redaction.ts';
 
 /** LogLevelSchema lists the accepted `LOG_LEVEL` values, most verbose first. */
 export const LogLevelSchema = z.enum(['trace', 'debug', 'info', 'warn', 'error']);
@@ -20,7 +20,7 @@ export type LoggerOptions = {
 
 /**
  * createLogger returns a pino JSON logger whose output never contains a secret: values under SECRET_KEYS are
- * redacted at any depth (pino redact paths plus a deep scrub of merged objects and child bindings), and
+ * redacted at any depth (a deep scrub of merged objects and child bindings, plus pino redact paths), and
  * errors are reduced to `{ type, code, status, message }`. Values interpolated into the message string are
  * not inspected: never format a secret into a message.
  */
@@ -31,14 +31,9 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: redactPaths(), censor: REDACTED },
     serializers: { err: serializeError, error: serializeError },
     formatters: {
-      log: (obj) => asRecord(scrubSecrets(obj)),
-      bindings: (bindings) => asRecord(scrubSecrets(bindings)),
+      log: scrubRecord,
+      bindings: scrubRecord,
     },
   };
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  const parsed = z.record(z.string(), z.unknown()).safeParse(value);
-  return parsed.success ? parsed.data : {};
 }
