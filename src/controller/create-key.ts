@@ -22,6 +22,7 @@ export async function createKey(ctx: ExecContext, supplyValues: boolean): Promis
     ctx.crash('after-persist-before-create');
     try {
       const response = await client.createKey({ ...input, ...pair }, scope);
+      ctx.crash('after-create-before-secret');
       if (response.publicValue !== pair.publicValue) {
         // Rancher dropped the supplied values (not an admin after all): keep what it returned.
         if (!response.secretValue)
@@ -29,7 +30,6 @@ export async function createKey(ctx: ExecContext, supplyValues: boolean): Promis
             'InvalidResponse',
             'cannot create Rancher key: the create response has no secret value',
           );
-        ctx.crash('after-create-before-secret');
         await ctx.writeSecret({ publicValue: response.publicValue, secretValue: response.secretValue });
       }
       created = response;

@@ -30,7 +30,7 @@ function planLive(o: Observation): Plan {
     return blocked(o, actions, { reason: 'SecretConflict', message, terminal: true });
   }
   const r = o.rancher;
-  if (!r.checked) return steady(o, actions);
+  if (!r.checked) return steady(actions);
   if ('error' in r) {
     return blocked(o, actions, {
       reason: r.error.code === 'Unauthorized' ? 'RancherUnauthorized' : 'RancherUnavailable',
@@ -43,7 +43,7 @@ function planLive(o: Observation): Plan {
 }
 
 /** steady keeps everything as it is: the cache says the key is converged and no check is due. */
-function steady(o: Observation, actions: Action[]): Plan {
+function steady(actions: Action[]): Plan {
   return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
 }
 

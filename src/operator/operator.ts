@@ -141,7 +141,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const startWorkers = async () => {
     if (started) return;
     started = true;
-    while (!caches.hasSynced()) await new Promise((r) => setTimeout(r, 100));
+    while (!caches.hasSynced()) await new Promise((r) => setTimeout(r, 50));
     logger.info({ identity }, 'caches synced; reconciling');
     queue.run(work);
   };
@@ -157,8 +157,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         logger,
         metrics,
         onStartedLeading: startWorkers,
-        onStoppedLeading: () => {
-          if (started) o.onLostLeadership();
+        onStoppedLeading: (reason) => {
+          if (reason === 'lost') o.onLostLeadership();
         },
       })
     : undefined;
