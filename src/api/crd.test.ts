@@ -51,6 +51,13 @@ describe('CRDs', () => {
     }
   });
 
+  it('enums and defaults survive into the committed YAML, so the apiserver validates and defaults them', () => {
+    const apiKeys = renderCrds().find((c) => c.file.startsWith('apikeys.'));
+    expect(apiKeys?.yaml).toMatch(
+      /state:\n\s+default: Active\n\s+description: [^\n]+\n\s+type: string\n\s+enum:\n\s+- Active\n\s+- Inactive/,
+    );
+  });
+
   it('toStructuralSchema drops additionalProperties next to properties and safe-integer bounds', () => {
     const out = toStructuralSchema({
       type: 'object',

@@ -36,6 +36,7 @@ export interface ExecContext {
   /** writeSecret stores a pair (both values, one write), creating or replacing the owned Secret. */
   writeSecret(pair: KeyPair): Promise<void>;
   liveSecret(): V1Secret | undefined;
+  cachedSecret: V1Secret | undefined;
   event(type: 'Normal' | 'Warning', reason: string, note: string, action: string): Promise<void>;
   crash(point: CrashPoint): void;
 }
@@ -63,6 +64,7 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
       live = live ? await deps.secrets.replace(body) : await deps.secrets.create(body);
     },
     liveSecret: () => live,
+    cachedSecret: observed.cachedSecret,
     event: (type, reason, note, action) =>
       deps.events.record(
         {

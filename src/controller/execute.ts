@@ -106,7 +106,7 @@ async function run(
       return;
     }
     case 'DeleteSecret': {
-      const uid = ctx.liveSecret()?.metadata?.uid;
+      const uid = (ctx.liveSecret() ?? ctx.cachedSecret)?.metadata?.uid;
       if (uid && ns) await deps.secrets.delete(ns, ctx.observation.secretName, uid);
       return;
     }

@@ -27,6 +27,8 @@ export interface Observed {
   scope: KeyScope;
   url: string | undefined;
   liveSecret: V1Secret | undefined;
+  /** The Secret as the informer cache holds it (may lag behind liveSecret). */
+  cachedSecret: V1Secret | undefined;
   keys: Map<string, RancherApiKey>;
 }
 
@@ -84,6 +86,7 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     scope: { environment: apiKey.spec.environment },
     url,
     liveSecret: undefined,
+    cachedSecret: cached,
     keys: new Map(),
   };
   const needsRancher = deleting ? !orphanDelete && observation.hasFinalizer : mustCheck(apiKey, secret, deps);

@@ -27,7 +27,7 @@ async function events(n: string, name: string): Promise<string> {
     '-n',
     n,
     '--field-selector',
-    `regarding.name=${name}`,
+    `involvedObject.name=${name}`,
     '-o',
     'wide',
   ]);
