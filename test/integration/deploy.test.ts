@@ -1,7 +1,7 @@
 // deploy/ and the production artifact against the real control plane: kustomize renders, server-side dry-runs
 // (including Pod Security "restricted"), an RBAC audit, and the built operator started with deploy/'s RBAC.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -281,6 +281,18 @@ describe('production artifact (the Dockerfile runtime layout, without a containe
     expect(`${stdout}${stderr}`).toContain('Usage: rancher-apikey-operator');
   });
 
+  it('matches the Dockerfile: same production install, entrypoint, user and stop signal', async () => {
+    const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain('npm ci --omit=dev --ignore-scripts');
+    expect(dockerfile).toContain('COPY --from=build /src/dist ./dist');
+    expect(dockerfile).toContain('ENTRYPOINT ["node", "dist/src/main.js"]');
+    expect(dockerfile).toContain('STOPSIGNAL SIGTERM');
+    expect(dockerfile).toMatch(/^FROM node:24|NODE_IMAGE=node:24/m);
+    const user = dockerfile.match(/^USER (\d+):(\d+)$/m);
+    const podSecurity = deploymentOf(await render('deploy')).spec.template.spec.securityContext;
+    expect(podSecurity).toMatchObject({ runAsUser: Number(user?.[1]), runAsGroup: Number(user?.[2]) });
+  });
+
   it('with the cluster-wide RBAC of deploy/, syncs its caches and waits as a standby behind a held Lease', async () => {
     const ns = await createTestNamespace(kc, 'deploy-cluster');
     const rbac = retarget(await render('deploy'), { [OPERATOR_NS]: ns }, `-${ns}`);
@@ -311,6 +323,15 @@ describe('production artifact (the Dockerfile runtime layout, without a containe
     });
     running.push(op);
     await waitReady(op);
+    const can = (...args: string[]) =>
+      kubectl(['auth', 'can-i', ...args], { kubeconfig: identity.kubeconfigPath }).then((r) =>
+        r.stdout.trim(),
+      );
+    expect(await can('watch', 'secrets', '--all-namespaces')).toBe('yes');
+    expect(await can('update', 'leases', '-n', ns)).toBe('yes');
+    expect(await can('update', 'leases', '-n', 'default')).toBe('no');
+    expect(await can('delete', 'apikeys.rancher.keyops.dev', '-n', 'default')).toBe('no');
+    expect(await can('create', 'pods', '-n', ns)).toBe('no');
     expect(op.lines.join('\n')).not.toMatch(/forbidden|"statusCode":403|"code":403/i);
     expect(await stopArtifact(op)).toBe(0);
   });
