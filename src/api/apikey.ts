@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ObjectMetaSchema, ObjectNameSchema } from './common.ts';
+import { DurationSchema, ObjectMetaSchema, ObjectNameSchema } from './common.ts';
 import { ConditionSchema } from './conditions.ts';
 
 const DataKeySchema = z
@@ -84,6 +84,26 @@ export const ApiKeySpecSchema = z
       .default('Active')
       .describe('Desired Rancher state: Active keys authenticate, Inactive keys do not.'),
     secret: SecretOutputSchema.optional(),
+    rotation: z
+      .object({
+        every: DurationSchema.optional().describe(
+          'Replace the key on this schedule, such as 720h (30 days). Omit for on-demand rotation only ' +
+            '(annotation rancher.keyops.dev/rotate-requested-at).',
+        ),
+        overlap: DurationSchema.default('10m').describe(
+          'How long the replaced key stays active after the Secret holds the new pair, so consumers can pick ' +
+            'up the new values before the old ones stop working.',
+        ),
+      })
+      .optional()
+      .describe('Zero-downtime key rotation: new key, one Secret write, overlap, then retirement of the old key.'),
+    mode: z
+      .enum(['Apply', 'Plan'])
+      .default('Apply')
+      .describe(
+        'Apply: reconcile. Plan: observe only and write what the next reconcile would do into ' +
+          'status.plannedActions, changing nothing (no finalizer, no Secret, no Rancher write).',
+      ),
     deletionPolicy: z
       .enum(['Purge', 'Remove', 'Orphan'])
       .default('Purge')
@@ -118,7 +138,8 @@ export const RetiringKeySchema = z
   .object({
     id: z.string().describe('Rancher id of the key being retired.'),
     publicValue: z.string().describe('Its access key (not a secret).'),
-    reason: z.string().describe('Why it is retired: SecretLost, Replaced or Stray.'),
+    reason: z.string().describe('Why it is retired: Rotated, SecretLost or Stray.'),
+    notBefore: z.string().optional().describe('Retirement starts at this time (the rotation overlap ends).'),
   })
   .describe('A Rancher key that is being retired.');
 
@@ -133,6 +154,42 @@ export const ApiKeyStatusSchema = z
     accountId: z.string().optional().describe('Rancher account or environment that owns the key.'),
     secretName: z.string().optional().describe('Name of the Secret holding the values.'),
     retiring: z.array(RetiringKeySchema).optional().describe('Old keys still being retired in Rancher.'),
+    keyCreatedAt: z.string().optional().describe('When the current key was created (RFC 3339).'),
+    rotation: z
+      .object({
+        nextRotationAt: z.string().optional().describe('When the next scheduled rotation is due.'),
+        lastRotatedAt: z.string().optional().describe('When the key was last rotated.'),
+        lastHandledRotateAt: z
+          .string()
+          .optional()
+          .describe('Value of the rotate-requested-at annotation that was last handled.'),
+        history: z
+          .array(
+            z
+              .object({
+                id: z.string().describe('Rancher id of the key.'),
+                publicValue: z.string().describe('Its access key (not a secret).'),
+                event: z.string().describe('Created, Rotated (replaced by a newer key) or Retired (purged/removed).'),
+                at: z.string().describe('When it happened.'),
+              })
+              .describe('One event in the life of a key.'),
+          )
+          .optional()
+          .describe('The last 10 key events, newest last.'),
+      })
+      .optional()
+      .describe('Rotation schedule and history.'),
+    plannedActions: z
+      .array(
+        z
+          .object({
+            action: z.string().describe('The action, such as CreateKey or DeactivateKey.'),
+            detail: z.string().describe('What it would change.'),
+          })
+          .describe('One action the next reconcile would take.'),
+      )
+      .optional()
+      .describe('In mode Plan: the actions the next real reconcile would take, in order.'),
     lastHandledReconcileAt: z
       .string()
       .optional()

@@ -15,7 +15,16 @@ const credentialsFields = {
   secretKeyKey: z.string().min(1).default('secretKey').describe('Data key holding the secret key.'),
 };
 
+const orphanPolicy = z
+  .enum(['Report', 'Delete'])
+  .default('Report')
+  .describe(
+    'What to do with orphan keys (keys carrying this operator’s ownership marker whose ApiKey no longer exists): ' +
+      'Report lists them in status, a metric and an Event; Delete also deactivates, removes and purges them.',
+  );
+
 const endpointFields = {
+  orphanPolicy,
   url: z
     .string()
     .max(2048)
@@ -78,6 +87,24 @@ export const ConnectionStatusSchema = z
       .boolean()
       .optional()
       .describe('Whether the credentials may supply key values (admin), enabling the idempotent create.'),
+    orphans: z
+      .object({
+        count: z.int().min(0).describe('How many orphan keys were found at the last inventory.'),
+        keys: z
+          .array(
+            z
+              .object({
+                id: z.string().describe('Rancher id of the orphan key.'),
+                publicValue: z.string().describe('Its access key (not a secret).'),
+                apiKey: z.string().describe('namespace/name of the ApiKey it belonged to.'),
+                environment: z.string().optional().describe('Environment id, for an environment key.'),
+              })
+              .describe('An orphan key.'),
+          )
+          .describe('Up to 20 of them.'),
+      })
+      .optional()
+      .describe('Keys with this operator’s ownership marker that belong to no live ApiKey in its scope.'),
   })
   .describe('Observed state of the connection.');
 

@@ -7,7 +7,7 @@ import type { SecretStore } from '../kube/secrets.ts';
 import type { KeyScope, RancherApiKey, RancherClient } from '../rancher/index.ts';
 import type { Observation } from './model.ts';
 import type { Observed } from './observe.ts';
-import { buildSecret, type KeyPair } from './secret-data.ts';
+import { buildSecret, buildStagingSecret, type KeyPair, stagingNameOf } from './secret-data.ts';
 
 /** CrashPoint names a place where the fault hook may stop the process (tests only). */
 export type CrashPoint =
@@ -37,6 +37,10 @@ export interface ExecContext {
   writeSecret(pair: KeyPair): Promise<void>;
   liveSecret(): V1Secret | undefined;
   cachedSecret: V1Secret | undefined;
+  /** writeStaging stores the next pair of a rotation in the staging Secret. */
+  writeStaging(pair: KeyPair): Promise<void>;
+  liveStaging(): V1Secret | undefined;
+  deleteStaging(): Promise<void>;
   event(type: 'Normal' | 'Warning', reason: string, note: string, action: string): Promise<void>;
   crash(point: CrashPoint): void;
 }
@@ -46,6 +50,7 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
   const { observation } = observed;
   const apiKey = observation.apiKey;
   let live = observed.liveSecret;
+  let staging = observed.liveStaging;
   return {
     observation,
     apiKey,
@@ -65,6 +70,18 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
     },
     liveSecret: () => live,
     cachedSecret: observed.cachedSecret,
+    async writeStaging(pair) {
+      const body = buildStagingSecret(apiKey, pair, staging);
+      staging = staging ? await deps.secrets.replace(body) : await deps.secrets.create(body);
+    },
+    liveStaging: () => staging,
+    async deleteStaging() {
+      const uid = staging?.metadata?.uid;
+      if (uid && apiKey.metadata.namespace) {
+        await deps.secrets.delete(apiKey.metadata.namespace, stagingNameOf(apiKey), uid);
+      }
+      staging = undefined;
+    },
     event: (type, reason, note, action) =>
       deps.events.record(
         {

@@ -3,6 +3,7 @@ import { createKey } from './create-key.ts';
 import { type ExecContext, type ExecuteDeps, makeContext } from './execute-context.ts';
 import type { Action, Plan } from './model.ts';
 import type { Observed } from './observe.ts';
+import { promoteKey, stageKey } from './rotate-key.ts';
 import { readPair } from './secret-data.ts';
 import { writeStatus } from './status-writer.ts';
 
@@ -39,6 +40,10 @@ export async function execute(
   for (const e of p.events) await ctx.event(e.type, e.reason, e.message, 'Reconcile');
   for (const action of p.actions) {
     try {
+      if (action.type === 'PromoteKey' && p.status) {
+        await promoteKey(ctx, deps, lastWritten, p.status, action);
+        continue;
+      }
       await run(ctx, action, deps, outcome);
     } catch (err) {
       const failure = new ActionError(action.type, err);
@@ -92,6 +97,10 @@ async function run(
       await createKey(ctx, action.supplyValues);
       outcome.created = true;
       return;
+    case 'StageKey':
+      await stageKey(ctx, action.supplyValues);
+      outcome.created = true;
+      return;
     case 'WriteSecret': {
       const live = ctx.liveSecret();
       const pair = live ? readPair(live) : undefined;
@@ -108,6 +117,7 @@ async function run(
     case 'DeleteSecret': {
       const uid = (ctx.liveSecret() ?? ctx.cachedSecret)?.metadata?.uid;
       if (uid && ns) await deps.secrets.delete(ns, ctx.observation.secretName, uid);
+      await ctx.deleteStaging();
       return;
     }
     default:

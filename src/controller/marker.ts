@@ -25,3 +25,18 @@ export function markerFilter(uid: string): Record<string, string> {
 export function uidFromDescription(description: string | null): string | undefined {
   return description?.match(/apikey-uid:([0-9a-f-]{8,64})/)?.[1];
 }
+
+/** releasedDescription is the description left on a key whose ApiKey was deleted with deletionPolicy Orphan. */
+export function releasedDescription(apiKey: ApiKey): string {
+  const { namespace, name } = apiKey.metadata;
+  const note = `[released by rancher-apikey-operator: ${namespace}/${name}]`;
+  const text = apiKey.spec.description?.trim();
+  return text ? `${text} ${note}` : note;
+}
+
+/** ownerFromDescription extracts `namespace/name` of the ApiKey named in a marker. */
+export function ownerFromDescription(description: string | null): string | undefined {
+  return description?.match(
+    /managed by rancher-apikey-operator: ([a-z0-9.-]+\/[a-z0-9.-]+) apikey-uid:/,
+  )?.[1];
+}

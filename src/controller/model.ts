@@ -31,6 +31,12 @@ export type SecretView =
       upToDate: boolean;
     };
 
+/** StagingView is the rotation staging Secret: the next pair, persisted before its key is promoted. */
+export type StagingView =
+  | { state: 'absent' }
+  | { state: 'foreign' }
+  | { state: 'present'; publicValue: string | undefined; intact: boolean };
+
 /** RancherView is what observe learned from Rancher, if it asked. */
 export type RancherView =
   | { checked: false }
@@ -45,6 +51,10 @@ export type RancherView =
       marked: KeyView[];
       /** Keys listed in status.retiring that Rancher still has (purged or gone ones are omitted). */
       retiring: KeyView[];
+      /** The live key whose publicValue the rotation staging Secret holds, if any. */
+      byStaging: KeyView | undefined;
+      /** Whether the Secret's own pair authenticated against Rancher (undefined: not checked). */
+      verified: boolean | undefined;
     };
 
 /** Observation is everything plan() needs, gathered read-only by observe(). */
@@ -56,9 +66,14 @@ export interface Observation {
   paused: boolean;
   desiredName: string;
   desiredDescription: string;
+  /** The description an Orphan deletion leaves behind: the marker replaced by a "released" note. */
+  releasedDescription: string;
   secretName: string;
   connection: ConnectionView | undefined;
   secret: SecretView;
+  staging: StagingView;
+  /** Value of the rotate-requested-at annotation, if set. */
+  rotateRequested: string | undefined;
   rancher: RancherView;
 }
 
@@ -67,6 +82,8 @@ export type Action =
   | { type: 'AddFinalizer' }
   | { type: 'RemoveFinalizer' }
   | { type: 'CreateKey'; supplyValues: boolean }
+  | { type: 'StageKey'; supplyValues: boolean }
+  | { type: 'PromoteKey'; id: string; replaces: string }
   | { type: 'WriteSecret' }
   | { type: 'DeleteSecret' }
   | { type: 'ActivateKey'; id: string }
@@ -102,6 +119,24 @@ export interface PlannedStatus {
   rancherState?: string;
   accountId?: string;
   secretName?: string;
-  retiring?: { id: string; publicValue: string; reason: string }[];
+  retiring?: RetiringEntry[];
   lastHandledReconcileAt?: string;
+  keyCreatedAt?: string;
+  rotation?: RotationStatus;
+}
+
+/** RetiringEntry is an old key on its way out, not before notBefore (the rotation overlap). */
+export interface RetiringEntry {
+  id: string;
+  publicValue: string;
+  reason: string;
+  notBefore?: string;
+}
+
+/** RotationStatus is the rotation part of status. */
+export interface RotationStatus {
+  nextRotationAt?: string;
+  lastRotatedAt?: string;
+  lastHandledRotateAt?: string;
+  history?: { id: string; publicValue: string; event: string; at: string }[];
 }

@@ -5,10 +5,11 @@ import type { SecretStore } from '../kube/secrets.ts';
 import type { KeyScope, RancherApiKey, RancherClient } from '../rancher/index.ts';
 import type { ConnectionResolver, ObjectCache } from './connections.ts';
 import type { DriftTracker } from './drift.ts';
-import { markerFilter, rancherDescription } from './marker.ts';
+import { markerFilter, rancherDescription, releasedDescription } from './marker.ts';
 import type { KeyView, Observation, RancherView, SecretView } from './model.ts';
+import { rotationDue } from './plan-rotation.ts';
 import { describeRancherFailure } from './rancher-failure.ts';
-import { readPair, secretNameOf, viewSecret } from './secret-data.ts';
+import { readPair, secretNameOf, stagingNameOf, viewSecret, viewStaging } from './secret-data.ts';
 
 /** ObserveDeps are the read-only effects observe uses. */
 export interface ObserveDeps {
@@ -27,6 +28,8 @@ export interface Observed {
   scope: KeyScope;
   url: string | undefined;
   liveSecret: V1Secret | undefined;
+  /** The rotation staging Secret, read live when Rancher is consulted. */
+  liveStaging: V1Secret | undefined;
   /** The Secret as the informer cache holds it (may lag behind liveSecret). */
   cachedSecret: V1Secret | undefined;
   keys: Map<string, RancherApiKey>;
@@ -62,10 +65,10 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
   const deleting = apiKey.metadata.deletionTimestamp !== undefined;
   const secretName = secretNameOf(apiKey);
   const ref = deps.connections.refFor(apiKey);
-  const orphanDelete = deleting && apiKey.spec.deletionPolicy === 'Orphan';
-  const resolved = orphanDelete ? undefined : await deps.connections.resolve(ref, { forDeletion: deleting });
+  const resolved = await deps.connections.resolve(ref, { forDeletion: deleting });
   const url = resolved?.url;
   const cached = deps.secretCache.get(secretName, namespace) as V1Secret | undefined;
+  const cachedStaging = deps.secretCache.get(stagingNameOf(apiKey), namespace) as V1Secret | undefined;
   let secret = viewSecret(cached, apiKey, url);
   const observation: Observation = {
     now: new Date(deps.now()).toISOString(),
@@ -75,9 +78,12 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     paused: apiKey.metadata.annotations?.[ANNOTATIONS.paused] === 'true',
     desiredName: apiKey.spec.name ?? apiKey.metadata.name,
     desiredDescription: rancherDescription(apiKey),
+    releasedDescription: releasedDescription(apiKey),
     secretName,
     connection: resolved?.view,
     secret,
+    staging: viewStaging(cachedStaging, apiKey),
+    rotateRequested: apiKey.metadata.annotations?.[ANNOTATIONS.rotateRequestedAt],
     rancher: { checked: false },
   };
   const out: Observed = {
@@ -86,15 +92,22 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     scope: { environment: apiKey.spec.environment },
     url,
     liveSecret: undefined,
+    liveStaging: undefined,
     cachedSecret: cached,
     keys: new Map(),
   };
-  const needsRancher = deleting ? !orphanDelete && observation.hasFinalizer : mustCheck(apiKey, secret, deps);
+  const needsRancher = deleting
+    ? observation.hasFinalizer
+    : mustCheck(apiKey, secret, deps) || observation.staging.state !== 'absent' || rotationDue(observation);
   if (!resolved?.client || !needsRancher || observation.paused) return out;
   if (secret.state !== 'absent' || !deleting) {
     out.liveSecret = await deps.secrets.read(namespace, secretName);
     secret = viewSecret(out.liveSecret, apiKey, url);
     observation.secret = secret;
+  }
+  if (observation.staging.state !== 'absent' || !deleting) {
+    out.liveStaging = await deps.secrets.read(namespace, stagingNameOf(apiKey));
+    observation.staging = viewStaging(out.liveStaging, apiKey);
   }
   observation.rancher = await askRancher(apiKey, out, deleting);
   return out;
@@ -142,6 +155,13 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
       marked = listed.filter((k) => k.state !== 'purged');
       for (const k of marked) remember(k);
     }
+    const stagedPv = out.liveStaging ? readPair(out.liveStaging)?.publicValue : undefined;
+    const byStaging = stagedPv ? remember(await client.findKeyByPublicValue(stagedPv, out.scope)) : undefined;
+    const pair = out.liveSecret ? readPair(out.liveSecret) : undefined;
+    const verifiable = !deleting && pair && bySecret?.state === 'active' && apiKey.spec.state === 'Active';
+    const verified = verifiable
+      ? await client.verifyKey({ accessKey: pair.publicValue, secretKey: pair.secretValue }, out.scope)
+      : undefined;
     const retiring: RancherApiKey[] = [];
     for (const r of status?.retiring ?? []) {
       const k = out.keys.get(r.id) ?? remember(await client.getKey(r.id, out.scope));
@@ -153,6 +173,8 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
       bySecret: bySecret && bySecret.state !== 'purged' ? toView(bySecret) : undefined,
       marked: marked.map(toView),
       retiring: retiring.map(toView),
+      byStaging: byStaging && byStaging.state !== 'purged' ? toView(byStaging) : undefined,
+      verified,
     };
   } catch (err) {
     const f = describeRancherFailure(err, `Rancher at ${out.url}`);

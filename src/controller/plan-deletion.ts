@@ -1,6 +1,16 @@
 import type { Action, Observation, Plan } from './model.ts';
 import { blocked, keepFields, progressing } from './plan-status.ts';
-import { retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
+import { isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
+
+/** releaseStep removes the ownership marker from an orphaned key, so the orphan inventory leaves it alone. */
+function releaseStep(o: Observation): Action | undefined {
+  const r = o.rancher;
+  if (!r.checked || 'error' in r) return undefined;
+  const k = r.bySecret ?? r.byId;
+  if (!k || !isLive(k) || k.transitioning === 'yes' || k.description === o.releasedDescription)
+    return undefined;
+  return { type: 'UpdateKey', id: k.id, name: k.name ?? o.desiredName, description: o.releasedDescription };
+}
 
 /**
  * planDeletion retires every Rancher key of a deleted ApiKey per its deletionPolicy (Purge:
@@ -16,6 +26,10 @@ export function planDeletion(o: Observation): Plan {
     { type: 'RemoveFinalizer' },
   ];
   if (policy === 'Orphan') {
+    const release = releaseStep(o);
+    if (release) {
+      return { actions: [release], status: undefined, events: [], requeueAfterMs: WAIT_MS, retry: false };
+    }
     const id = o.apiKey.status?.id;
     const message = id
       ? `Rancher key ${id} left in Rancher (deletionPolicy Orphan)`

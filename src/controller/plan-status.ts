@@ -60,6 +60,8 @@ export function keepFields(o: Observation): NonNullable<Plan['status']> {
     accountId: s.accountId,
     secretName: o.secretName,
     retiring: s.retiring,
+    keyCreatedAt: s.keyCreatedAt,
+    rotation: s.rotation,
     lastHandledReconcileAt: o.apiKey.metadata.annotations?.['rancher.keyops.dev/reconcile-requested-at'],
   };
 }

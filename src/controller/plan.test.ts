@@ -20,6 +20,8 @@ const checked = (over: Partial<Extract<RancherView, { byId: unknown }>> = {}): R
   bySecret: undefined,
   marked: [],
   retiring: [],
+  byStaging: undefined,
+  verified: undefined,
   ...over,
 });
 
@@ -42,9 +44,12 @@ function obs(over: Partial<Observation> = {}, spec: object = {}, status?: ApiKey
     paused: false,
     desiredName: 'ci',
     desiredDescription: 'desc [marker]',
+    releasedDescription: 'desc [released]',
     secretName: 'ci',
     connection: { ok: true, url: 'http://r', canSupplyValues: true, accountId: '1a1' },
     secret: { state: 'owned', publicValue: 'AAAAAAAAAAAAAAAAAAAA', intact: true, upToDate: true },
+    staging: { state: 'absent' },
+    rotateRequested: undefined,
     rancher: checked({ byId: key(), bySecret: key(), marked: [key()] }),
     ...over,
   };
@@ -274,7 +279,20 @@ describe('plan: deleted ApiKey', () => {
     ]);
   });
 
-  it('Orphan: leaves the key untouched, deletes the Secret and removes the finalizer without asking Rancher', () => {
+  it('Orphan: first replaces the ownership marker in the description, so the key is no orphan to report', () => {
+    expect(plan(del({}, 'Orphan')).actions).toEqual([
+      { type: 'UpdateKey', id: '1c10', name: 'ci', description: 'desc [released]' },
+    ]);
+  });
+
+  it('Orphan: once released, deletes the Secret and removes the finalizer, leaving the key active', () => {
+    const released = key({ description: 'desc [released]' });
+    const p = plan(del({ rancher: checked({ byId: released, bySecret: released }) }, 'Orphan'));
+    expect(p.actions.map((a) => a.type)).toEqual(['DeleteSecret', 'RemoveFinalizer']);
+    expect(p.events[0]?.reason).toBe('OrphanedKey');
+  });
+
+  it('Orphan: without Rancher access it still lets go of the ApiKey', () => {
     const p = plan(del({ rancher: { checked: false } }, 'Orphan'));
     expect(p.actions.map((a) => a.type)).toEqual(['DeleteSecret', 'RemoveFinalizer']);
     expect(p.events[0]?.reason).toBe('OrphanedKey');

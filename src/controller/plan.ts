@@ -1,9 +1,20 @@
-import type { Action, KeyView, Observation, Plan, RancherView } from './model.ts';
+import type { ConditionInput } from '../api/conditions.ts';
+import type {
+  Action,
+  KeyView,
+  Observation,
+  Plan,
+  PlannedEvent,
+  RancherView,
+  RetiringEntry,
+} from './model.ts';
 import { planDeletion } from './plan-deletion.ts';
+import { nextRotation, overlapEnd, rotationStep, waitingUntil } from './plan-rotation.ts';
 import { blocked, keepFields, progressing, READY_REASONS, readyTrue } from './plan-status.ts';
 import { converge, isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
 
 type Checked = Extract<RancherView, { byId: unknown }>;
+type Step = Action | 'wait' | 'done';
 
 /**
  * plan decides, from one observation and nothing else, the ordered writes of this pass, the status
@@ -30,7 +41,7 @@ function planLive(o: Observation): Plan {
     return blocked(o, actions, { reason: 'SecretConflict', message, terminal: true });
   }
   const r = o.rancher;
-  if (!r.checked) return steady(actions);
+  if (!r.checked) return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   if ('error' in r) {
     return blocked(o, actions, {
       reason: r.error.code === 'Unauthorized' ? 'RancherUnauthorized' : 'RancherUnavailable',
@@ -42,11 +53,6 @@ function planLive(o: Observation): Plan {
   return planWithRancher(o, r, actions, c.canSupplyValues);
 }
 
-/** steady keeps everything as it is: the cache says the key is converged and no check is due. */
-function steady(actions: Action[]): Plan {
-  return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
-}
-
 function currentKey(o: Observation, r: Checked): KeyView | undefined {
   const s = o.secret;
   const k = r.bySecret;
@@ -55,17 +61,31 @@ function currentKey(o: Observation, r: Checked): KeyView | undefined {
   return k;
 }
 
+/** retiringEntries lists every key of this ApiKey that is neither current nor staged, keeping recorded reasons. */
+function retiringEntries(
+  o: Observation,
+  r: Checked,
+  keep: (string | undefined)[],
+): { keys: KeyView[]; entries: RetiringEntry[] } {
+  const keys = uniqueById([r.byId, ...r.marked, ...r.retiring]).filter(
+    (k) => !keep.includes(k.id) && k.state !== 'purged',
+  );
+  const entries = keys.map((k) => {
+    const prev = o.apiKey.status?.retiring?.find((x) => x.id === k.id);
+    const reason = prev?.reason ?? (k.id === r.byId?.id ? 'SecretLost' : 'Stray');
+    return prev?.notBefore
+      ? { id: k.id, publicValue: k.publicValue, reason, notBefore: prev.notBefore }
+      : { id: k.id, publicValue: k.publicValue, reason };
+  });
+  return { keys, entries };
+}
+
 function planWithRancher(o: Observation, r: Checked, actions: Action[], canSupplyValues: boolean): Plan {
   const current = currentKey(o, r);
-  const others = uniqueById([r.byId, ...r.marked, ...r.retiring]).filter(
-    (k) => k.id !== current?.id && k.state !== 'purged',
-  );
-  const reasonOf = (k: KeyView): string =>
-    o.apiKey.status?.retiring?.find((x) => x.id === k.id)?.reason ??
-    (k.id === r.byId?.id ? 'SecretLost' : 'Stray');
-  const retiring = others.map((k) => ({ id: k.id, publicValue: k.publicValue, reason: reasonOf(k) }));
-  const base = { ...keepFields(o), retiring: retiring.length > 0 ? retiring : undefined };
-
+  const staged =
+    r.byStaging && isLive(r.byStaging) && r.byStaging.id !== current?.id ? r.byStaging : undefined;
+  const { keys: others, entries } = retiringEntries(o, r, [current?.id, staged?.id]);
+  const base = { ...keepFields(o), retiring: entries.length > 0 ? entries : undefined };
   if (!current) {
     actions.push({ type: 'CreateKey', supplyValues: canSupplyValues });
     const message = `creating a Rancher key for this ApiKey; values will be written to Secret ${o.secretName}`;
@@ -84,31 +104,62 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
     };
   }
   if (o.secret.state === 'owned' && !o.secret.upToDate) actions.push({ type: 'WriteSecret' });
-
-  const desiredState = o.apiKey.spec.state;
-  const step = converge(current, {
-    state: desiredState,
-    name: o.desiredName,
-    description: o.desiredDescription,
-  });
-  const retire = step === 'done' ? firstRetireStep(others) : 'done';
-  const next = step !== 'done' ? step : retire;
+  const desired = { state: o.apiKey.spec.state, name: o.desiredName, description: o.desiredDescription };
+  const step = converge(current, desired);
+  const rotate = step === 'done' ? rotationStep(o, current, staged, canSupplyValues) : 'done';
+  const retire = step === 'done' && rotate === 'done' ? firstRetireStep(o, others, entries) : 'done';
+  const next = [step, rotate, retire].find((s) => s !== 'done') ?? 'done';
   if (typeof next === 'object') actions.push(next);
 
+  const promoted = typeof next === 'object' && next.type === 'PromoteKey' && staged ? staged : undefined;
+  const key = promoted ?? current;
+  const retiring = promoted
+    ? [
+        ...entries,
+        { id: current.id, publicValue: current.publicValue, reason: 'Rotated', notBefore: overlapEnd(o) },
+      ]
+    : entries;
+  const { keyCreatedAt, rotation } = nextRotation(
+    o,
+    key,
+    retiring,
+    promoted ? { replaces: current } : undefined,
+  );
+  const verified = verifiedCondition(o, r);
+  const conditions = [...conditionsFor(o, current, step, rotate, retire), ...(verified ? [verified] : [])];
   const status = {
     ...base,
-    id: current.id,
-    publicValue: current.publicValue,
-    rancherState: current.state,
-    accountId: current.accountId,
-    conditions: conditionsFor(o, current, step, retire),
+    retiring: retiring.length > 0 ? retiring : undefined,
+    id: key.id,
+    publicValue: key.publicValue,
+    rancherState: key.state,
+    accountId: key.accountId,
+    keyCreatedAt,
+    rotation,
+    conditions,
   };
-  return { actions, status, events: [], requeueAfterMs: next === 'done' ? undefined : WAIT_MS, retry: false };
+  const untilRotation = rotation?.nextRotationAt
+    ? Math.max(0, Date.parse(rotation.nextRotationAt) - Date.parse(o.now))
+    : undefined;
+  const wait = next === 'wait' ? (waitingUntil(o, retiring) ?? WAIT_MS) : untilRotation;
+  return {
+    actions,
+    status,
+    events: verifiedEvents(o, verified),
+    requeueAfterMs: typeof next === 'object' ? WAIT_MS : wait,
+    retry: false,
+  };
 }
 
-function firstRetireStep(keys: KeyView[]): Action | 'wait' | 'done' {
+function firstRetireStep(o: Observation, keys: KeyView[], entries: RetiringEntry[]): Step {
   let waiting = false;
+  const now = Date.parse(o.now);
   for (const k of keys) {
+    const notBefore = entries.find((e) => e.id === k.id)?.notBefore;
+    if (notBefore && Date.parse(notBefore) > now) {
+      waiting = true;
+      continue;
+    }
     const s = retireStep(k, false);
     if (typeof s === 'object') return s;
     if (s === 'wait') waiting = true;
@@ -119,9 +170,10 @@ function firstRetireStep(keys: KeyView[]): Action | 'wait' | 'done' {
 function conditionsFor(
   o: Observation,
   key: KeyView,
-  step: Action | 'wait' | 'done',
-  retire: Action | 'wait' | 'done',
-) {
+  step: Step,
+  rotate: Step,
+  retire: Step,
+): ConditionInput[] {
   const desired = o.apiKey.spec.state === 'Active' ? 'active' : 'inactive';
   if (step !== 'done') {
     const what = typeof step === 'object' ? step.type : `waiting for Rancher to finish ${key.state}`;
@@ -129,14 +181,54 @@ function conditionsFor(
   }
   const message = `Rancher key ${key.id} is ${desired}; its values are in Secret ${o.secretName}`;
   const ready = readyTrue(READY_REASONS[desired], message);
+  if (rotate !== 'done') {
+    return [
+      ...ready,
+      {
+        type: 'Reconciling',
+        status: 'True',
+        reason: 'RotatingKey',
+        message: 'rotating to a new Rancher key',
+      },
+    ];
+  }
   if (retire === 'done') return ready;
   return [
     ...ready,
     {
       type: 'Reconciling',
-      status: 'True' as const,
+      status: 'True',
       reason: 'RetiringOldKeys',
       message: 'retiring replaced Rancher keys',
     },
   ];
+}
+
+function verifiedCondition(o: Observation, r: Checked): ConditionInput | undefined {
+  if (r.verified === true) {
+    return {
+      type: 'Verified',
+      status: 'True',
+      reason: 'Authenticated',
+      message: 'the Secret’s pair authenticates against Rancher',
+    };
+  }
+  if (r.verified === false) {
+    return {
+      type: 'Verified',
+      status: 'False',
+      reason: 'AuthenticationFailed',
+      message: 'Rancher rejected the Secret’s pair; the operator is repairing the key',
+    };
+  }
+  const prev = o.apiKey.status?.conditions?.find((c) => c.type === 'Verified');
+  return prev
+    ? { type: prev.type, status: prev.status, reason: prev.reason, message: prev.message }
+    : undefined;
+}
+
+function verifiedEvents(o: Observation, verified: ConditionInput | undefined): PlannedEvent[] {
+  const prev = o.apiKey.status?.conditions?.find((c) => c.type === 'Verified');
+  if (verified?.status !== 'False' || prev?.status === 'False') return [];
+  return [{ type: 'Warning', reason: 'VerificationFailed', message: verified.message }];
 }

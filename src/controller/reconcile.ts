@@ -3,6 +3,7 @@ import { execute } from './execute.ts';
 import type { ExecuteDeps } from './execute-context.ts';
 import { type ObserveDeps, observe } from './observe.ts';
 import { plan } from './plan.ts';
+import { recordPlan } from './plan-mode.ts';
 
 /** ReconcileDeps are everything one ApiKey pass needs, injected. */
 export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
@@ -31,6 +32,15 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
     }
     const { observation } = observed;
     const p = plan(observation);
+    if (observation.apiKey.spec.mode === 'Plan') {
+      await recordPlan(observation, p, deps);
+      const r = observation.rancher;
+      const drift =
+        r.checked && !('error' in r)
+          ? deps.drift.checked(observation.apiKey.metadata.uid, deps.now())
+          : undefined;
+      return { kind: 'done', requeueAfterMs: drift };
+    }
     if (p.actions.length > 0 || p.status || p.events.length > 0) {
       deps.logger.debug({ apiKey: key, actions: p.actions.map((a) => a.type) }, 'executing plan');
       const outcome = await execute(observed, p, deps, deps.lastWritten);
@@ -46,7 +56,8 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
     if (r.checked && !('error' in r))
       driftDelay = deps.drift.checked(observation.apiKey.metadata.uid, deps.now());
     if (p.retry) return { kind: 'retry', error: new Error(p.status?.conditions[0]?.message ?? 'retrying') };
-    return { kind: 'done', requeueAfterMs: p.requeueAfterMs ?? driftDelay };
+    const delays = [p.requeueAfterMs, driftDelay].filter((d): d is number => d !== undefined);
+    return { kind: 'done', requeueAfterMs: delays.length > 0 ? Math.min(...delays) : undefined };
   } catch (err) {
     return { kind: 'retry', error: err instanceof Error ? err : new Error('reconcile failed') };
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ApiKey } from '../api/apikey.ts';
 import { ANNOTATIONS, API_VERSION, LABELS, MANAGED_BY_VALUE } from '../api/names.ts';
-import type { SecretView } from './model.ts';
+import type { SecretView, StagingView } from './model.ts';
 
 /** KeyPair is a Rancher key's two values; only Secret.data and the create call ever see secretValue. */
 export interface KeyPair {
@@ -18,6 +18,41 @@ export function secretDigest(secretValue: string): string {
 /** secretNameOf returns the output Secret name: spec.secret.name or the ApiKey name. */
 export function secretNameOf(apiKey: ApiKey): string {
   return apiKey.spec.secret?.name ?? apiKey.metadata.name;
+}
+
+/** stagingNameOf names the rotation staging Secret, which holds the next pair until it is promoted. */
+export function stagingNameOf(apiKey: ApiKey): string {
+  return `apikey-rotation-${apiKey.metadata.uid}`;
+}
+
+/** buildStagingSecret returns the staging Secret for the next pair: owned, labelled, never mounted by consumers. */
+export function buildStagingSecret(apiKey: ApiKey, pair: KeyPair, live?: V1Secret): V1Secret {
+  const s = buildSecret(apiKey, '', pair, live);
+  return {
+    ...s,
+    metadata: {
+      ...s.metadata,
+      name: stagingNameOf(apiKey),
+      labels: {
+        [LABELS.managedBy]: MANAGED_BY_VALUE,
+        [LABELS.apiKeyName]: apiKey.metadata.name,
+        [`${LABELS.apiKeyName}-role`]: 'rotation-staging',
+      },
+      annotations: {
+        [ANNOTATIONS.publicValue]: pair.publicValue,
+        [ANNOTATIONS.secretDigest]: secretDigest(pair.secretValue),
+      },
+    },
+    data: { publicValue: b64(pair.publicValue), secretValue: b64(pair.secretValue) },
+  };
+}
+
+/** viewStaging classifies the rotation staging Secret. */
+export function viewStaging(secret: V1Secret | undefined, apiKey: ApiKey): StagingView {
+  if (!secret) return { state: 'absent' };
+  if (controllerOf(secret)?.uid !== apiKey.metadata.uid) return { state: 'foreign' };
+  const pair = readPair(secret);
+  return { state: 'present', publicValue: pair?.publicValue, intact: pair !== undefined };
 }
 
 /** dataKeysOf returns the data keys for the public value, secret value and URL, per preset and keys. */

@@ -1,6 +1,7 @@
 import { conditionsEqual, mergeConditions } from '../api/conditions.ts';
 import type { ExecContext, ExecuteDeps } from './execute-context.ts';
 import type { PlannedStatus } from './model.ts';
+import { stableJson } from './stable-json.ts';
 
 const FIELDS = [
   'id',
@@ -29,12 +30,16 @@ export async function writeStatus(
   const next: Record<string, unknown> = { observedGeneration: generation, conditions };
   for (const f of FIELDS) next[f] = planned[f] ?? null;
   next.retiring = planned.retiring && planned.retiring.length > 0 ? planned.retiring : null;
+  next.rotation = planned.rotation ?? null;
+  next.plannedActions = null;
 
   const unchanged =
     current.observedGeneration === generation &&
     conditionsEqual(current.conditions, conditions) &&
     FIELDS.every((f) => (current[f] ?? null) === next[f]) &&
-    JSON.stringify(current.retiring ?? null) === JSON.stringify(next.retiring);
+    stableJson(current.retiring ?? null) === stableJson(next.retiring) &&
+    stableJson(current.rotation ?? null) === stableJson(next.rotation) &&
+    current.plannedActions === undefined;
   const fingerprint = JSON.stringify({
     ...next,
     conditions: conditions.map(({ lastTransitionTime, ...c }) => c),
