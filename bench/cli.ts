@@ -1,0 +1,45 @@
+// `npm run bench`: starts its own control plane and Rancher emulator, runs the operator as its own process
+// with its deploy/ identity, and measures the design's targets (docs/benchmark.md).
+import { startControlPlane } from '../test/control-plane/control-plane.ts';
+import { parseOptions, usage } from './options.ts';
+import { renderTable } from './report.ts';
+import { runBenchmark } from './run.ts';
+
+const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (opts === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const cp = await startControlPlane({ log: progress });
+  const onSignal = () => {
+    progress('interrupted: stopping the control plane');
+    void cp.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await runBenchmark(
+      { kubeconfigPath: cp.kubeconfigPath, kubectlPath: cp.kubectlPath, stateDir: cp.stateDir },
+      opts,
+      progress,
+    );
+    if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else process.stdout.write(renderTable(result));
+    return 0;
+  } finally {
+    await cp.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

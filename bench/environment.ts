@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { identityFromRbac } from '../test/control-plane/identity.ts';
+import { type OperatorProcess, startOperatorProcess } from '../test/e2e/support/operator-process.ts';
+import { type Emulator, startEmulator } from '../test/emulator/index.ts';
+import { adminKubeConfig, type BenchCluster, deployRbac, ensureCrds } from './cluster.ts';
+import type { BenchOptions } from './options.ts';
+import { waitFor } from './pool.ts';
+
+/** OPERATOR_NAMESPACE is where deploy/ installs the operator (its ServiceAccount and Lease live there). */
+export const OPERATOR_NAMESPACE = 'rancher-apikey-operator-system';
+const GROUP = 'rancher.keyops.dev';
+const VERSION = 'v1alpha1';
+
+/** BenchEnvironment is everything one benchmark run uses besides the control plane itself. */
+export interface BenchEnvironment {
+  runId: string;
+  cluster: BenchCluster;
+  /** admin is a system:masters client (the benchmark's "user"); identity is the operator's ServiceAccount. */
+  admin: KubeConfig;
+  identity: KubeConfig;
+  identityKubeconfigPath: string;
+  emulator: Emulator;
+  /** keyNamespaces hold the ApiKeys; plainNamespace the baseline Secrets; unrelatedNamespace the 10k Secrets. */
+  keyNamespaces: string[];
+  plainNamespace: string;
+  unrelatedNamespace: string;
+  operator?: OperatorProcess;
+}
+
+async function createNamespace(core: CoreV1Api, name: string): Promise<void> {
+  await core.createNamespace({ body: { metadata: { name, labels: { 'bench.keyops.dev/bench': 'true' } } } });
+}
+
+async function createConnection(env: BenchEnvironment, ns: string): Promise<void> {
+  const core = env.admin.makeApiClient(CoreV1Api);
+  const custom = env.admin.makeApiClient(CustomObjectsApi);
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: {
+      metadata: { name: 'rancher-credentials', namespace: ns },
+      stringData: { accessKey: env.emulator.admin.accessKey, secretKey: env.emulator.admin.secretKey },
+    },
+  });
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: 'rancherconnections',
+    namespace: ns,
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'RancherConnection',
+      metadata: { name: 'rancher', namespace: ns },
+      spec: { url: env.emulator.url, version: 'v1', credentialsSecretRef: { name: 'rancher-credentials' } },
+    },
+  });
+}
+
+/**
+ * prepareEnvironment applies the CRDs, starts the emulator (with `--rancher-latency-ms` as a latency fault),
+ * creates the run's namespaces, the operator's deploy/ identity, and a credentials Secret plus
+ * RancherConnection in every key namespace. The operator is started later (startOperator).
+ */
+export async function prepareEnvironment(
+  cluster: BenchCluster,
+  opts: BenchOptions,
+): Promise<BenchEnvironment> {
+  const runId = randomBytes(3).toString('hex');
+  const admin = adminKubeConfig(cluster);
+  const core = admin.makeApiClient(CoreV1Api);
+  await ensureCrds(cluster);
+  await createNamespace(core, OPERATOR_NAMESPACE).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409) throw err;
+  });
+  const emulator = await startEmulator({ transitionDelayMs: 20, autoPurgeDelayMs: 600_000 });
+  if (opts.rancherLatencyMs > 0) emulator.setFault({ kind: 'latency', latencyMs: opts.rancherLatencyMs });
+  const keyNamespaces = Array.from({ length: opts.namespaces }, (_, i) => `bench-${runId}-keys-${i}`);
+  const plainNamespace = `bench-${runId}-plain`;
+  const unrelatedNamespace = `bench-${runId}-unrelated`;
+  for (const ns of [...keyNamespaces, plainNamespace, unrelatedNamespace]) await createNamespace(core, ns);
+  const identity = await identityFromRbac(admin, {
+    namespace: OPERATOR_NAMESPACE,
+    serviceAccount: 'rancher-apikey-operator',
+    manifests: await deployRbac(cluster),
+    dir: join(cluster.stateDir, 'identities'),
+  });
+  const env: BenchEnvironment = {
+    runId,
+    cluster,
+    admin,
+    identity: identity.kubeConfig(),
+    identityKubeconfigPath: identity.kubeconfigPath,
+    emulator,
+    keyNamespaces,
+    plainNamespace,
+    unrelatedNamespace,
+  };
+  for (const ns of keyNamespaces) await createConnection(env, ns);
+  return env;
+}
+
+/**
+ * startOperator runs the operator as its own process with the deploy/ identity, watching the run's key
+ * namespaces and the unrelated-Secrets namespace, and waits until it is ready and every connection is Ready.
+ */
+export async function startOperator(env: BenchEnvironment, opts: BenchOptions): Promise<OperatorProcess> {
+  const operator = startOperatorProcess({
+    kubeconfigPath: env.identityKubeconfigPath,
+    env: {
+      WATCH_NAMESPACES: [...env.keyNamespaces, env.unrelatedNamespace].join(','),
+      POD_NAMESPACE: OPERATOR_NAMESPACE,
+      POD_NAME: `bench-${env.runId}`,
+      LEADER_ELECTION_ID: `bench-${env.runId}`,
+      CONCURRENCY: String(opts.concurrency),
+      DRIFT_CHECK_INTERVAL: `${opts.driftCheckIntervalS}s`,
+      LOG_LEVEL: opts.operatorLogLevel,
+      ...(opts.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` } : {}),
+    },
+  });
+  env.operator = operator;
+  await operator.waitReady(60_000);
+  const custom = env.admin.makeApiClient(CustomObjectsApi);
+  for (const ns of env.keyNamespaces) {
+    await waitFor(
+      `RancherConnection ${ns}/rancher Ready`,
+      async () => {
+        const c: unknown = await custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: 'rancherconnections',
+          namespace: ns,
+          name: 'rancher',
+        });
+        return hasReady(c);
+      },
+      60_000,
+      200,
+    );
+  }
+  return operator;
+}
+
+function hasReady(obj: unknown): boolean {
+  if (typeof obj !== 'object' || obj === null || !('status' in obj)) return false;
+  const status = obj.status;
+  if (typeof status !== 'object' || status === null || !('conditions' in status)) return false;
+  const conditions = status.conditions;
+  return (
+    Array.isArray(conditions) &&
+    conditions.some(
+      (c: unknown) =>
+        typeof c === 'object' &&
+        c !== null &&
+        'type' in c &&
+        'status' in c &&
+        c.type === 'Ready' &&
+        c.status === 'True',
+    )
+  );
+}
+
+/** teardownEnvironment stops the operator and the emulator; with `deleteNamespaces` it also deletes the run's namespaces. */
+export async function teardownEnvironment(env: BenchEnvironment, deleteNamespaces: boolean): Promise<void> {
+  await env.operator?.stop();
+  await env.emulator.close();
+  if (!deleteNamespaces) return;
+  const core = env.admin.makeApiClient(CoreV1Api);
+  for (const ns of [...env.keyNamespaces, env.plainNamespace, env.unrelatedNamespace]) {
+    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+
+/** BenchOptions are the benchmark's knobs; the CLI flags map onto them one to one. */
+export interface BenchOptions {
+  keys: number;
+  /** concurrency is both the operator's CONCURRENCY and the benchmark client's request concurrency. */
+  concurrency: number;
+  rancherLatencyMs: number;
+  json: boolean;
+  /** namespaces is how many namespaces the burst's ApiKeys are spread over. */
+  namespaces: number;
+  driftCheckIntervalS: number;
+  /** latencyKeys / latencyRate: the steady stream of new keys whose create-to-Ready time is measured. */
+  latencyKeys: number;
+  latencyRate: number;
+  unrelatedSecrets: number;
+  operatorLogLevel: string;
+  /** cpuProfDir, when set, runs the operator with --cpu-prof and writes its profile there on exit. */
+  cpuProfDir?: string;
+}
+
+/** defaultOptions returns the options for `keys` ApiKeys (the other defaults follow the design's targets). */
+export function defaultOptions(keys = 1000): BenchOptions {
+  return {
+    keys,
+    concurrency: 8,
+    rancherLatencyMs: 0,
+    json: false,
+    namespaces: 4,
+    driftCheckIntervalS: 10,
+    latencyKeys: Math.min(keys, 200),
+    latencyRate: 20,
+    unrelatedSecrets: 10_000,
+    operatorLogLevel: 'info',
+  };
+}
+
+const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-latency-ms L] [--json]
+  --keys N                 ApiKeys in the burst (default 1000)
+  --concurrency C          operator CONCURRENCY and client concurrency (default 8)
+  --rancher-latency-ms L   added latency of every Rancher request (default 0)
+  --json                   print one JSON object on the last line
+  --namespaces K           namespaces the keys are spread over (default 4)
+  --drift-check-interval S operator DRIFT_CHECK_INTERVAL in seconds (default 10)
+  --latency-keys M         keys created at a steady rate for the latency phase (default min(N, 200))
+  --latency-rate R         keys per second in the latency phase (default 20)
+  --unrelated-secrets U    unrelated Secrets added before the second RSS sample (default 10000)
+  --operator-log-level L   operator LOG_LEVEL (default info)
+  --cpu-prof-dir DIR       run the operator with --cpu-prof, profile written to DIR`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}\n${USAGE}`);
+  return n;
+}
+
+/** parseOptions parses the CLI flags; it throws with the usage text on bad input. */
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      keys: { type: 'string' },
+      concurrency: { type: 'string' },
+      'rancher-latency-ms': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      namespaces: { type: 'string' },
+      'drift-check-interval': { type: 'string' },
+      'latency-keys': { type: 'string' },
+      'latency-rate': { type: 'string' },
+      'unrelated-secrets': { type: 'string' },
+      'operator-log-level': { type: 'string' },
+      'cpu-prof-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const keys = positiveInt('keys', values.keys, 1000);
+  const d = defaultOptions(keys);
+  return {
+    keys,
+    concurrency: positiveInt('concurrency', values.concurrency, d.concurrency),
+    rancherLatencyMs: positiveInt('rancher-latency-ms', values['rancher-latency-ms'], 0, 0),
+    json: values.json,
+    namespaces: positiveInt('namespaces', values.namespaces, d.namespaces),
+    driftCheckIntervalS: positiveInt(
+      'drift-check-interval',
+      values['drift-check-interval'],
+      d.driftCheckIntervalS,
+    ),
+    latencyKeys: positiveInt('latency-keys', values['latency-keys'], d.latencyKeys, 0),
+    latencyRate: positiveInt('latency-rate', values['latency-rate'], d.latencyRate),
+    unrelatedSecrets: positiveInt('unrelated-secrets', values['unrelated-secrets'], d.unrelatedSecrets, 0),
+    operatorLogLevel: values['operator-log-level'] ?? d.operatorLogLevel,
+    ...(values['cpu-prof-dir'] ? { cpuProfDir: values['cpu-prof-dir'] } : {}),
+  };
+}
+
+/** usage is the CLI help text. */
+export const usage = (): string => USAGE;

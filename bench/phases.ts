@@ -1,0 +1,254 @@
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { RequestCounts } from '../test/emulator/index.ts';
+import { diffWrites, readWriteCounts, totalWrites, type WriteCounts } from './apiserver-writes.ts';
+import type { BenchEnvironment } from './environment.ts';
+import { diffCounters, type OperatorCounters, readOperatorCounters } from './operator-stats.ts';
+import type { BenchOptions } from './options.ts';
+import { percentile, runPool, sleep, waitFor } from './pool.ts';
+import { RUN_LABEL, type Tracker } from './tracker.ts';
+
+const GROUP = 'rancher.keyops.dev';
+const VERSION = 'v1alpha1';
+
+/** PhaseContext is what every phase gets: the environment, the options, the watcher and a progress logger. */
+export interface PhaseContext {
+  env: BenchEnvironment;
+  opts: BenchOptions;
+  tracker: Tracker;
+  progress(line: string): void;
+}
+
+/** ref is the `namespace/name` of the i-th key with `prefix`, spread round-robin over the key namespaces. */
+function ref(ctx: PhaseContext, prefix: string, i: number): string {
+  const ns = ctx.env.keyNamespaces[i % ctx.env.keyNamespaces.length] ?? '';
+  return `${ns}/${prefix}-${String(i).padStart(5, '0')}`;
+}
+
+function split(r: string): { namespace: string; name: string } {
+  const [namespace = '', name = ''] = r.split('/');
+  return { namespace, name };
+}
+
+async function createApiKey(ctx: PhaseContext, r: string): Promise<void> {
+  const { namespace, name } = split(r);
+  const environment = ctx.env.emulator.environments[0]?.id;
+  ctx.tracker.markCreated(r, performance.now());
+  await ctx.env.admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: 'apikeys',
+    namespace,
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'ApiKey',
+      metadata: { name, namespace, labels: { [RUN_LABEL]: ctx.env.runId } },
+      spec: { connectionRef: { name: 'rancher' }, ...(environment ? { environment } : {}) },
+    },
+  });
+}
+
+/** BaselineResult: how fast the operator's own identity gets N plain Secrets accepted at the same concurrency. */
+export interface BaselineResult {
+  seconds: number;
+  writesPerSecond: number;
+}
+
+/** runBaseline creates N plain Secrets as the operator's ServiceAccount, C at a time. */
+export async function runBaseline(ctx: PhaseContext): Promise<BaselineResult> {
+  const { keys, concurrency } = ctx.opts;
+  const core = ctx.env.identity.makeApiClient(CoreV1Api);
+  const namespace = ctx.env.plainNamespace;
+  const t0 = performance.now();
+  await runPool(keys, concurrency, async (i) => {
+    await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: `plain-${i}`, namespace },
+        stringData: { publicValue: `public-${i}`, secretValue: 'x'.repeat(40), url: ctx.env.emulator.url },
+      },
+    });
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, writesPerSecond: keys / seconds };
+}
+
+/** BurstResult: the burst's rate and what it cost in apiserver writes, Rancher calls and reconciles. */
+export interface BurstResult {
+  refs: string[];
+  createSeconds: number;
+  seconds: number;
+  keysPerSecond: number;
+  apiserverWrites: WriteCounts;
+  rancher: RequestCounts;
+  operator: OperatorCounters;
+}
+
+/** latestMilestone is the time the last of `refs` was both Ready and had its Secret. */
+function latestMilestone(ctx: PhaseContext, refs: readonly string[]): number {
+  let end = 0;
+  for (const r of refs) {
+    const k = ctx.tracker.key(r);
+    end = Math.max(end, k.readyAt ?? 0, k.secretAt ?? 0);
+  }
+  return end;
+}
+
+async function waitConverged(ctx: PhaseContext, refs: readonly string[], what: string): Promise<void> {
+  let lastLog = performance.now();
+  await waitFor(
+    `${what}: every ApiKey Ready with its Secret`,
+    () => {
+      const done = ctx.tracker.converged(refs);
+      if (performance.now() - lastLog > 5_000) {
+        ctx.progress(`  ${what}: ${done}/${refs.length} Ready`);
+        lastLog = performance.now();
+      }
+      return done === refs.length;
+    },
+    Math.max(120_000, refs.length * 1_000),
+    50,
+  );
+}
+
+/** runBurst creates N ApiKeys as fast as C clients can, and times until every one is Ready with a Secret. */
+export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
+  const { keys, concurrency } = ctx.opts;
+  const { env } = ctx;
+  const refs = Array.from({ length: keys }, (_, i) => ref(ctx, 'key', i));
+  const operator = env.operator;
+  if (!operator) throw new Error('the operator is not running');
+  const counters0 = await readOperatorCounters(operator);
+  const writes0 = await readWriteCounts(env.cluster);
+  env.emulator.resetRequests();
+  const t0 = performance.now();
+  await runPool(keys, concurrency, (i) => createApiKey(ctx, refs[i] ?? ''));
+  const createSeconds = (performance.now() - t0) / 1000;
+  ctx.progress(`  burst: ${keys} ApiKeys created in ${createSeconds.toFixed(1)} s`);
+  await waitConverged(ctx, refs, 'burst');
+  const seconds = (latestMilestone(ctx, refs) - t0) / 1000;
+  await sleep(2_000); // trailing writes of the convergence (Events, last status) belong to it
+  const rancher = env.emulator.requests();
+  const writes1 = await readWriteCounts(env.cluster);
+  const counters1 = await readOperatorCounters(operator);
+  return {
+    refs,
+    createSeconds,
+    seconds,
+    keysPerSecond: keys / seconds,
+    apiserverWrites: diffWrites(writes0, writes1, { 'POST apikeys': keys }),
+    rancher,
+    operator: diffCounters(counters0, counters1),
+  };
+}
+
+/** SteadyResult: what a converged operator writes and reads across at least one drift check of every key. */
+export interface SteadyResult {
+  windowSeconds: number;
+  apiserverWrites: WriteCounts;
+  rancher: RequestCounts;
+}
+
+/** runSteadyState watches a window longer than 1.1 × the drift-check interval and counts writes and reads. */
+export async function runSteadyState(ctx: PhaseContext): Promise<SteadyResult> {
+  const windowSeconds = Math.ceil(ctx.opts.driftCheckIntervalS * 1.2 + 1);
+  const writes0 = await readWriteCounts(ctx.env.cluster);
+  ctx.env.emulator.resetRequests();
+  await sleep(windowSeconds * 1000);
+  const rancher = ctx.env.emulator.requests();
+  const writes1 = await readWriteCounts(ctx.env.cluster);
+  return { windowSeconds, apiserverWrites: diffWrites(writes0, writes1), rancher };
+}
+
+/** LatencyResult: create-to-Ready times of keys created one by one at a steady rate. */
+export interface LatencyResult {
+  refs: string[];
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** runLatency creates M keys at R per second (client-side create time to the watch seeing Ready). */
+export async function runLatency(ctx: PhaseContext): Promise<LatencyResult> {
+  const { latencyKeys, latencyRate } = ctx.opts;
+  const refs = Array.from({ length: latencyKeys }, (_, i) => ref(ctx, 'lat', i));
+  const t0 = performance.now();
+  const creates: Promise<void>[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    const due = t0 + (i * 1000) / latencyRate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    creates.push(createApiKey(ctx, refs[i] ?? ''));
+  }
+  await Promise.all(creates);
+  await waitConverged(ctx, refs, 'latency');
+  const ms = refs.map((r) => {
+    const k = ctx.tracker.key(r);
+    return (k.readyAt ?? Number.NaN) - (k.createdAt ?? Number.NaN);
+  });
+  return { refs, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), maxMs: Math.max(...ms) };
+}
+
+/** DeletionResult: how long deleting every key took until finalizers were gone and Rancher purged them all. */
+export interface DeletionResult {
+  keys: number;
+  seconds: number;
+  apiserverWrites: WriteCounts;
+  rancher: RequestCounts;
+}
+
+/** runDeletion deletes every ApiKey of the run (one deletecollection per namespace) and waits for the purge. */
+export async function runDeletion(ctx: PhaseContext, refs: readonly string[]): Promise<DeletionResult> {
+  const { env } = ctx;
+  const ids = refs.map((r) => ctx.tracker.key(r).id);
+  if (ids.some((id) => id === undefined)) throw new Error('some ApiKeys never reported a Rancher id');
+  const custom = env.admin.makeApiClient(CustomObjectsApi);
+  const writes0 = await readWriteCounts(env.cluster);
+  env.emulator.resetRequests();
+  const t0 = performance.now();
+  for (const namespace of env.keyNamespaces) {
+    await custom.deleteCollectionNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'apikeys',
+      namespace,
+      labelSelector: `${RUN_LABEL}=${env.runId}`,
+    });
+  }
+  const pending = new Set(ids);
+  let purgedAt = t0;
+  await waitFor(
+    'deletion: every ApiKey gone and its Rancher key purged',
+    () => {
+      for (const k of env.emulator.keys())
+        if (k.state === 'purged' && pending.delete(k.id)) purgedAt = performance.now();
+      return pending.size === 0 && ctx.tracker.deleted(refs) === refs.length;
+    },
+    Math.max(120_000, refs.length * 1_000),
+    100,
+  );
+  const gone = refs.reduce((m, r) => Math.max(m, ctx.tracker.key(r).deletedAt ?? 0), 0);
+  const seconds = (Math.max(gone, purgedAt) - t0) / 1000;
+  await sleep(2_000);
+  const rancher = env.emulator.requests();
+  const writes1 = await readWriteCounts(env.cluster);
+  const own = { 'DELETE apikeys': env.keyNamespaces.length };
+  return { keys: refs.length, seconds, apiserverWrites: diffWrites(writes0, writes1, own), rancher };
+}
+
+/** createUnrelatedSecrets adds U Secrets the operator must not care about (as admin, in a watched namespace). */
+export async function createUnrelatedSecrets(ctx: PhaseContext): Promise<void> {
+  const core = ctx.env.admin.makeApiClient(CoreV1Api);
+  const namespace = ctx.env.unrelatedNamespace;
+  const payload = Buffer.alloc(256, 'u').toString('base64');
+  await runPool(ctx.opts.unrelatedSecrets, Math.max(16, ctx.opts.concurrency), async (i) => {
+    await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: `unrelated-${i}`, namespace, labels: { app: 'unrelated' } },
+        data: { blob: payload },
+      },
+    });
+  });
+}
+
+export { totalWrites };

@@ -1,0 +1,60 @@
+import type { BenchResult } from './run.ts';
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+const routes = (byRoute: Record<string, number>, keys: number): string =>
+  Object.entries(byRoute)
+    .sort((a, b) => b[1] - a[1])
+    .map(([route, n]) => `${route} ${fmt(n / keys, 2)}`)
+    .join(', ');
+
+/** renderTable formats a BenchResult for people: one row per figure, with the target where there is one. */
+export function renderTable(r: BenchResult): string {
+  const rows: [string, string, string][] = [
+    ['baseline (plain Secret writes/s, operator identity)', fmt(r.baselineWritesPerSecond), ''],
+    ['burst: keys/s until all Ready with a Secret', `${fmt(r.keysPerSecond)} (${fmt(r.burstSeconds)} s)`, ''],
+    ['ratioToLimit = keys/s ÷ (baseline/3)', fmt(r.ratioToLimit, 2), '≥ 1'],
+    ['every key Ready', String(r.allReady), 'true'],
+    ['apiserver writes per key', fmt(r.apiserverWritesPerKey, 2), '≤ 4'],
+    ['Rancher writes per key (creation)', fmt(r.rancherWritesPerKey, 2), '≤ 1'],
+    ['Rancher calls per key (creation, all)', fmt(r.rancherCallsPerKey, 2), ''],
+    [
+      `steady state apiserver writes (${r.steadyStateWindowSeconds} s)`,
+      String(r.steadyStateApiserverWrites),
+      '0',
+    ],
+    ['steady state Rancher writes', String(r.steadyStateRancherWrites), '0'],
+    ['steady state Rancher reads per key', fmt(r.steadyStateRancherReadsPerKey, 2), '≥ 1'],
+    [
+      `create-to-Ready p50 / p99 / max (${r.latencyKeys} keys at ${r.latencyRatePerSecond}/s)`,
+      `${r.p50CreateToReadyMs} / ${r.p99CreateToReadyMs} / ${r.maxCreateToReadyMs} ms`,
+      '',
+    ],
+    [`deletion of ${r.deletionKeys} keys (finalizers gone, purged)`, `${fmt(r.deletionSeconds)} s`, ''],
+    [
+      'deletion: apiserver / Rancher writes per key',
+      `${fmt(r.deletionApiserverWritesPerKey, 2)} / ${fmt(r.deletionRancherWritesPerKey, 2)}`,
+      '',
+    ],
+    [
+      `RSS after convergence (${r.keys} keys)`,
+      `${fmt(r.rssMiBAfterConvergence)} MiB`,
+      r.keys >= 10_000 ? '< 256' : '< 128',
+    ],
+    [
+      `RSS with ${r.unrelatedSecrets} unrelated Secrets`,
+      `${fmt(r.rssMiBWithUnrelatedSecrets)} MiB`,
+      'no growth',
+    ],
+  ];
+  const w0 = Math.max(...rows.map((x) => x[0].length));
+  const w1 = Math.max(...rows.map((x) => x[1].length));
+  const head = `rancher-apikey-operator benchmark: ${r.keys} keys, concurrency ${r.concurrency}, Rancher latency ${r.rancherLatencyMs} ms\n${r.machine}, ${r.date}`;
+  const body = rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()).join('\n');
+  const details = [
+    `apiserver writes per key, by request: ${routes(r.apiserverWritesByRequest, r.keys)}`,
+    `Rancher calls per key during the burst, by route: ${routes(r.rancherCallsByRoute, r.keys)}`,
+    `Rancher calls per key during deletion, by route: ${routes(r.deletionRancherCallsByRoute, r.deletionKeys)}`,
+  ].join('\n');
+  return `${head}\n\n${body}\n\n${details}\n`;
+}

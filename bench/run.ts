@@ -1,0 +1,169 @@
+import { cpus, totalmem } from 'node:os';
+import type { BenchCluster } from './cluster.ts';
+import { prepareEnvironment, startOperator, teardownEnvironment } from './environment.ts';
+import { rssMiB } from './operator-stats.ts';
+import type { BenchOptions } from './options.ts';
+import {
+  createUnrelatedSecrets,
+  type PhaseContext,
+  runBaseline,
+  runBurst,
+  runDeletion,
+  runLatency,
+  runSteadyState,
+  totalWrites,
+} from './phases.ts';
+import { median, sleep } from './pool.ts';
+import { startTracker } from './tracker.ts';
+
+/** BenchResult is the benchmark's outcome; the CLI prints it as a table or as one JSON line. */
+export interface BenchResult {
+  keys: number;
+  concurrency: number;
+  rancherLatencyMs: number;
+  baselineWritesPerSecond: number;
+  burstSeconds: number;
+  keysPerSecond: number;
+  /** ratioToLimit is keysPerSecond ÷ (baselineWritesPerSecond / 3); ≥ 1 meets the target. */
+  ratioToLimit: number;
+  allReady: boolean;
+  apiserverWritesPerKey: number;
+  apiserverWritesByRequest: Record<string, number>;
+  rancherCallsPerKey: number;
+  rancherWritesPerKey: number;
+  rancherCallsByRoute: Record<string, number>;
+  steadyStateWindowSeconds: number;
+  steadyStateApiserverWrites: number;
+  steadyStateApiserverWritesByRequest: Record<string, number>;
+  steadyStateRancherWrites: number;
+  steadyStateRancherReadsPerKey: number;
+  latencyKeys: number;
+  latencyRatePerSecond: number;
+  p50CreateToReadyMs: number;
+  p99CreateToReadyMs: number;
+  maxCreateToReadyMs: number;
+  deletionKeys: number;
+  deletionSeconds: number;
+  deletionApiserverWritesPerKey: number;
+  deletionRancherWritesPerKey: number;
+  deletionRancherCallsByRoute: Record<string, number>;
+  rssMiBAfterConvergence: number;
+  unrelatedSecrets: number;
+  rssMiBWithUnrelatedSecrets: number;
+  operatorCountersDuringBurst: Record<string, number>;
+  machine: string;
+  date: string;
+}
+
+async function sampleRss(ctx: PhaseContext): Promise<number> {
+  const operator = ctx.env.operator;
+  if (!operator) throw new Error('the operator is not running');
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    samples.push(await rssMiB(operator));
+    await sleep(500);
+  }
+  return median(samples);
+}
+
+const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * runBenchmark runs every phase against `cluster` (baseline, burst, steady state, memory, latency, memory
+ * with unrelated Secrets, deletion) and always stops the operator and the emulator it started.
+ */
+export async function runBenchmark(
+  cluster: BenchCluster,
+  opts: BenchOptions,
+  progress: (line: string) => void,
+  teardown: { deleteNamespaces: boolean } = { deleteNamespaces: false },
+): Promise<BenchResult> {
+  progress(`setup: CRDs, emulator, ${opts.namespaces} namespaces, deploy/ identity, connections`);
+  const env = await prepareEnvironment(cluster, opts);
+  const tracker = await startTracker(env.admin, env.runId, env.keyNamespaces);
+  const ctx: PhaseContext = { env, opts, tracker, progress };
+  try {
+    progress(
+      `baseline: ${opts.keys} plain Secrets as the operator's ServiceAccount, concurrency ${opts.concurrency}`,
+    );
+    const baseline = await runBaseline(ctx);
+    progress(
+      `  baseline: ${baseline.writesPerSecond.toFixed(1)} writes/s (${baseline.seconds.toFixed(1)} s)`,
+    );
+    progress('operator: starting (deploy/ identity)');
+    await startOperator(env, opts);
+    progress(
+      `burst: ${opts.keys} ApiKeys over ${opts.namespaces} namespaces, concurrency ${opts.concurrency}`,
+    );
+    const burst = await runBurst(ctx);
+    const N = opts.keys;
+    progress(`  burst: ${burst.keysPerSecond.toFixed(1)} keys/s (${burst.seconds.toFixed(1)} s)`);
+    progress(
+      `writes: ${totalWrites(burst.apiserverWrites)} apiserver, ${burst.rancher.total} Rancher (${burst.rancher.writes} writes)`,
+    );
+    progress(
+      `steady state: ${Math.ceil(opts.driftCheckIntervalS * 1.2 + 1)} s window (drift check every ${opts.driftCheckIntervalS} s)`,
+    );
+    const steady = await runSteadyState(ctx);
+    progress(
+      `  steady state: ${totalWrites(steady.apiserverWrites)} apiserver writes, ${steady.rancher.writes} Rancher writes, ${steady.rancher.reads} Rancher reads`,
+    );
+    const rssConverged = await sampleRss(ctx);
+    progress(`memory: ${rssConverged.toFixed(1)} MiB RSS at ${N} keys`);
+    progress(`latency: ${opts.latencyKeys} new keys at ${opts.latencyRate}/s`);
+    const latency = await runLatency(ctx);
+    progress(`  latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms`);
+    progress(`memory: adding ${opts.unrelatedSecrets} unrelated Secrets, then 10 s`);
+    await createUnrelatedSecrets(ctx);
+    await sleep(10_000);
+    const rssUnrelated = await sampleRss(ctx);
+    progress(`  memory: ${rssUnrelated.toFixed(1)} MiB RSS with ${opts.unrelatedSecrets} unrelated Secrets`);
+    const all = [...burst.refs, ...latency.refs];
+    progress(`deletion: ${all.length} ApiKeys`);
+    const deletion = await runDeletion(ctx, all);
+    progress(`  deletion: ${deletion.seconds.toFixed(1)} s`);
+    return {
+      keys: N,
+      concurrency: opts.concurrency,
+      rancherLatencyMs: opts.rancherLatencyMs,
+      baselineWritesPerSecond: round(baseline.writesPerSecond, 1),
+      burstSeconds: round(burst.seconds),
+      keysPerSecond: round(burst.keysPerSecond, 1),
+      ratioToLimit: round(burst.keysPerSecond / (baseline.writesPerSecond / 3)),
+      allReady: tracker.converged(burst.refs) === N,
+      apiserverWritesPerKey: round(totalWrites(burst.apiserverWrites) / N),
+      apiserverWritesByRequest: burst.apiserverWrites,
+      rancherCallsPerKey: round(burst.rancher.total / N),
+      rancherWritesPerKey: round(burst.rancher.writes / N),
+      rancherCallsByRoute: burst.rancher.byRoute,
+      steadyStateWindowSeconds: steady.windowSeconds,
+      steadyStateApiserverWrites: totalWrites(steady.apiserverWrites),
+      steadyStateApiserverWritesByRequest: steady.apiserverWrites,
+      steadyStateRancherWrites: steady.rancher.writes,
+      steadyStateRancherReadsPerKey: round(steady.rancher.reads / N),
+      latencyKeys: latency.refs.length,
+      latencyRatePerSecond: opts.latencyRate,
+      p50CreateToReadyMs: Math.round(latency.p50Ms),
+      p99CreateToReadyMs: Math.round(latency.p99Ms),
+      maxCreateToReadyMs: Math.round(latency.maxMs),
+      deletionKeys: deletion.keys,
+      deletionSeconds: round(deletion.seconds),
+      deletionApiserverWritesPerKey: round(totalWrites(deletion.apiserverWrites) / deletion.keys),
+      deletionRancherWritesPerKey: round(deletion.rancher.writes / deletion.keys),
+      deletionRancherCallsByRoute: deletion.rancher.byRoute,
+      rssMiBAfterConvergence: round(rssConverged, 1),
+      unrelatedSecrets: opts.unrelatedSecrets,
+      rssMiBWithUnrelatedSecrets: round(rssUnrelated, 1),
+      operatorCountersDuringBurst: burst.operator,
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      date: new Date().toISOString(),
+    };
+  } catch (err) {
+    const tail = env.operator?.lines.slice(-15) ?? [];
+    if (tail.length > 0) progress(`operator log (last ${tail.length} lines):\n${tail.join('\n')}`);
+    throw err;
+  } finally {
+    await tracker.stop().catch(() => undefined);
+    await teardownEnvironment(env, teardown.deleteNamespaces);
+  }
+}
