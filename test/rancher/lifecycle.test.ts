@@ -4,9 +4,9 @@ import type { Emulator } from '../emulator/index.ts';
 import { clientFor, SCOPES, startTestEmulator, VERSIONS } from './support.ts';
 
 let emu: Emulator;
-// Slow enough that a call made right after an action still sees the transitioning state.
+// Slow enough that a call made right after an action still sees the transitioning state, even on a loaded CI machine.
 beforeAll(async () => {
-  emu = await startTestEmulator({ transitionDelayMs: 300 });
+  emu = await startTestEmulator({ transitionDelayMs: 1_000 });
 });
 afterAll(async () => {
   await emu.close();
