@@ -100,6 +100,14 @@ export async function prepareEnvironment(
   return env;
 }
 
+function nodeOptions(opts: BenchOptions): Record<string, string> {
+  const flags = [
+    ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    ...(opts.operatorNodeOptions ? [opts.operatorNodeOptions] : []),
+  ];
+  return flags.length > 0 ? { NODE_OPTIONS: flags.join(' ') } : {};
+}
+
 /**
  * startOperator runs the operator as its own process with the deploy/ identity, watching the run's key
  * namespaces and the unrelated-Secrets namespace, and waits until it is ready and every connection is Ready.
@@ -115,7 +123,7 @@ export async function startOperator(env: BenchEnvironment, opts: BenchOptions): 
       CONCURRENCY: String(opts.concurrency),
       DRIFT_CHECK_INTERVAL: `${opts.driftCheckIntervalS}s`,
       LOG_LEVEL: opts.operatorLogLevel,
-      ...(opts.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` } : {}),
+      ...nodeOptions(opts),
     },
   });
   env.operator = operator;

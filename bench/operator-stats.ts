@@ -9,6 +9,15 @@ const COUNTERS = [
   'rest_client_requests_total',
   'rancher_apikey_operator_rancher_requests_total',
   'rancher_apikey_operator_informer_restarts_total',
+  'controller_runtime_reconcile_time_seconds_sum',
+  'controller_runtime_reconcile_time_seconds_count',
+  'rancher_apikey_operator_rancher_request_duration_seconds_sum',
+  'rancher_apikey_operator_rancher_request_duration_seconds_count',
+  'workqueue_queue_duration_seconds_sum',
+  'workqueue_queue_duration_seconds_count',
+  'process_cpu_seconds_total',
+  'process_cpu_user_seconds_total',
+  'process_cpu_system_seconds_total',
 ];
 
 /** OperatorCounters maps `metric{labels}` to the value of the operator's own counters (for profiling). */

@@ -17,6 +17,8 @@ export interface BenchOptions {
   operatorLogLevel: string;
   /** cpuProfDir, when set, runs the operator with --cpu-prof and writes its profile there on exit. */
   cpuProfDir?: string;
+  /** operatorNodeOptions are extra NODE_OPTIONS for the operator process (e.g. V8 heap flags). */
+  operatorNodeOptions?: string;
 }
 
 /** defaultOptions returns the options for `keys` ApiKeys (the other defaults follow the design's targets). */
@@ -46,7 +48,8 @@ const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-l
   --latency-rate R         keys per second in the latency phase (default 20)
   --unrelated-secrets U    unrelated Secrets added before the second RSS sample (default 10000)
   --operator-log-level L   operator LOG_LEVEL (default info)
-  --cpu-prof-dir DIR       run the operator with --cpu-prof, profile written to DIR`;
+  --cpu-prof-dir DIR       run the operator with --cpu-prof, profile written to DIR
+  --operator-node-options S  extra NODE_OPTIONS for the operator (e.g. "--max-semi-space-size=2")`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -71,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'unrelated-secrets': { type: 'string' },
       'operator-log-level': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
+      'operator-node-options': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -94,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     unrelatedSecrets: positiveInt('unrelated-secrets', values['unrelated-secrets'], d.unrelatedSecrets, 0),
     operatorLogLevel: values['operator-log-level'] ?? d.operatorLogLevel,
     ...(values['cpu-prof-dir'] ? { cpuProfDir: values['cpu-prof-dir'] } : {}),
+    ...(values['operator-node-options'] ? { operatorNodeOptions: values['operator-node-options'] } : {}),
   };
 }
 

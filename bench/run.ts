@@ -49,6 +49,8 @@ export interface BenchResult {
   deletionRancherCallsByRoute: Record<string, number>;
   rssMiBAfterConvergence: number;
   unrelatedSecrets: number;
+  /** rssMiBBeforeUnrelatedSecrets is sampled after the latency phase (N + latencyKeys keys), the baseline for the next. */
+  rssMiBBeforeUnrelatedSecrets: number;
   rssMiBWithUnrelatedSecrets: number;
   operatorCountersDuringBurst: Record<string, number>;
   machine: string;
@@ -113,7 +115,10 @@ export async function runBenchmark(
     progress(`latency: ${opts.latencyKeys} new keys at ${opts.latencyRate}/s`);
     const latency = await runLatency(ctx);
     progress(`  latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms`);
-    progress(`memory: adding ${opts.unrelatedSecrets} unrelated Secrets, then 10 s`);
+    const rssBeforeUnrelated = await sampleRss(ctx);
+    progress(
+      `memory: ${rssBeforeUnrelated.toFixed(1)} MiB RSS at ${N + latency.refs.length} keys; adding ${opts.unrelatedSecrets} unrelated Secrets, then 10 s`,
+    );
     await createUnrelatedSecrets(ctx);
     await sleep(10_000);
     const rssUnrelated = await sampleRss(ctx);
@@ -153,6 +158,7 @@ export async function runBenchmark(
       deletionRancherCallsByRoute: deletion.rancher.byRoute,
       rssMiBAfterConvergence: round(rssConverged, 1),
       unrelatedSecrets: opts.unrelatedSecrets,
+      rssMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated, 1),
       rssMiBWithUnrelatedSecrets: round(rssUnrelated, 1),
       operatorCountersDuringBurst: burst.operator,
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
