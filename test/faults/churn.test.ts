@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorld, type World } from '../e2e/support/world.ts';
+import { formatViolations, waitForInvariants } from '../invariants/checker.ts';
+import { churn, killSchedule, seededRandom } from '../invariants/churn.ts';
+import { timed } from '../invariants/results.ts';
+import { FAST_LEASE, type FaultRun, setUpConnection, trackRun } from '../invariants/world-helpers.ts';
+
+// Long churn: many rounds over three namespaces, a kill -9 every few rounds, three seeds.
+
+let world: World;
+let run: FaultRun & { adopt(): void };
+
+beforeAll(async () => {
+  const since = new Date();
+  world = await startWorld({ namespaceCount: 3, env: { ...FAST_LEASE, CONCURRENCY: '4' } });
+  run = trackRun(world, since);
+  for (const ns of world.namespaces) await setUpConnection(ns, world.emulator);
+});
+afterAll(async () => {
+  run?.recorder.stop();
+  await world?.stop();
+});
+
+const SEEDS = (process.env.FAULTS_SEEDS ?? '11,23,42').split(',').map(Number);
+
+describe('kill -9 at random moments of a long churn', () => {
+  for (const seed of SEEDS) {
+    it(`seed ${seed}: 80 rounds, 8 kills, every invariant holds once it settles`, async () => {
+      const random = seededRandom(seed);
+      const kills = killSchedule(80, 8, random);
+      const violations = await timed(
+        {
+          suite: 'churn',
+          scenario: `long churn, seed ${seed}`,
+          injected: 'SIGKILL of the operator',
+          times: kills.size,
+        },
+        async () => {
+          await churn({
+            namespaces: world.namespaces,
+            size: 10,
+            rounds: 80,
+            maxDelayMs: 600,
+            random,
+            onRound: async (round) => {
+              if (!kills.has(round)) return;
+              await world.restartOperator({ crash: true });
+              run.adopt();
+            },
+          });
+          return waitForInvariants(await run.invariantInput({ steadyWindowMs: 5_000 }), 120_000);
+        },
+      );
+      expect(violations, formatViolations(violations)).toEqual([]);
+    }, 400_000);
+  }
+});
