@@ -96,7 +96,9 @@ export const ApiKeySpecSchema = z
         ),
       })
       .optional()
-      .describe('Zero-downtime key rotation: new key, one Secret write, overlap, then retirement of the old key.'),
+      .describe(
+        'Zero-downtime key rotation: new key, one Secret write, overlap, then retirement of the old key.',
+      ),
     mode: z
       .enum(['Apply', 'Plan'])
       .default('Apply')
@@ -169,7 +171,9 @@ export const ApiKeyStatusSchema = z
               .object({
                 id: z.string().describe('Rancher id of the key.'),
                 publicValue: z.string().describe('Its access key (not a secret).'),
-                event: z.string().describe('Created, Rotated (replaced by a newer key) or Retired (purged/removed).'),
+                event: z
+                  .string()
+                  .describe('Created, Rotated (replaced by a newer key) or Retired (purged/removed).'),
                 at: z.string().describe('When it happened.'),
               })
               .describe('One event in the life of a key.'),

@@ -1,9 +1,19 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { ObjectMetaSchema } from '../api/common.ts';
 import { conditionsEqual, mergeConditions } from '../api/conditions.ts';
-import { ConnectionStatusSchema } from '../api/connection.ts';
+import {
+  ClusterRancherConnectionSpecSchema,
+  type ConnectionStatus,
+  ConnectionStatusSchema,
+  RancherConnectionSpecSchema,
+} from '../api/connection.ts';
+import type { EventRecorder } from '../kube/events.ts';
 import type { ResourceWriter } from '../kube/resources.ts';
+import type { KeyMetrics } from '../observability/key-metrics.ts';
 import type { ConnectionResolver, ObjectCache } from './connections.ts';
+import { cleanOrphans, findOrphans, type OrphanKey } from './orphans.ts';
 import type { ReconcileResult } from './reconcile.ts';
+import { stableJson } from './stable-json.ts';
 
 /** ConnectionReconcileDeps are the effects a connection status pass uses. */
 export interface ConnectionReconcileDeps {
@@ -13,6 +23,10 @@ export interface ConnectionReconcileDeps {
   resources: ResourceWriter;
   now(): number;
   recheckMs: number;
+  apiKeys: { list(): readonly KubernetesObject[] };
+  watchNamespaces: readonly string[];
+  events: EventRecorder;
+  keyMetrics?: KeyMetrics;
 }
 
 /** connectionQueueKey is the work-queue key of a connection (ApiKeys use plain namespace/name). */
@@ -46,6 +60,23 @@ export async function reconcileConnection(
   try {
     const r = await deps.resolver.resolve({ kind, name, namespace: ns }, { anyNamespace: true });
     const generation = meta.data.generation;
+    const specSchema =
+      kind === 'RancherConnection' ? RancherConnectionSpecSchema : ClusterRancherConnectionSpecSchema;
+    const spec = specSchema.safeParse((raw as { spec?: unknown }).spec);
+    let orphans: OrphanKey[] = [];
+    let remaining = 0;
+    if (r.client) {
+      const envs = (status.orphans?.keys ?? [])
+        .map((k) => k.environment)
+        .filter((e): e is string => e !== undefined);
+      const scope = { apiKeys: deps.apiKeys.list(), watchNamespaces: deps.watchNamespaces };
+      orphans = await findOrphans(r.client, { kind, name, namespace: ns }, scope, envs);
+      if (spec.success && spec.data.orphanPolicy === 'Delete' && orphans.length > 0) {
+        remaining = await cleanOrphans(r.client, orphans);
+      }
+    }
+    const label = `${kind}/${ns ? `${ns}/` : ''}${name}`;
+    deps.keyMetrics?.setOrphans(label, orphans.length);
     const ready = r.view.ok
       ? {
           type: 'Ready',
@@ -66,19 +97,57 @@ export async function reconcileConnection(
       accountId: r.identity?.accountId ?? null,
       accountKind: r.identity?.accountKind ?? null,
       canSupplyValues: r.identity?.canSupplyValues ?? null,
+      orphans: r.client ? orphanStatus(orphans) : (status.orphans ?? null),
     };
     const same =
       status.observedGeneration === generation &&
       conditionsEqual(status.conditions, conditions) &&
       (status.accountId ?? null) === next.accountId &&
       (status.accountKind ?? null) === next.accountKind &&
-      (status.canSupplyValues ?? null) === next.canSupplyValues;
+      (status.canSupplyValues ?? null) === next.canSupplyValues &&
+      stableJson(status.orphans ?? null) === stableJson(next.orphans);
     if (!same) {
       const plural = kind === 'RancherConnection' ? 'rancherconnections' : 'clusterrancherconnections';
       await deps.resources.patchStatus(plural, kind === 'RancherConnection' ? ns : undefined, name, next);
     }
-    return { kind: 'done', requeueAfterMs: r.view.ok ? deps.recheckMs : Math.min(deps.recheckMs, 30_000) };
+    if (r.client && orphans.length !== (status.orphans?.count ?? 0) && orphans.length > 0) {
+      const list = orphans
+        .slice(0, 5)
+        .map((o) => `${o.key.id} (${o.apiKey})`)
+        .join(', ');
+      const what =
+        spec.success && spec.data.orphanPolicy === 'Delete'
+          ? 'retiring them'
+          : 'set spec.orphanPolicy: Delete to retire them';
+      await deps.events.record(
+        {
+          apiVersion: 'rancher.keyops.dev/v1alpha1',
+          kind,
+          name,
+          namespace: ns || undefined,
+          uid: meta.data.uid,
+        },
+        'Warning',
+        'OrphanKeysFound',
+        `${orphans.length} Rancher key(s) with this operator's marker belong to no ApiKey: ${list}; ${what}`,
+        'Inventory',
+      );
+    }
+    const recheck = remaining > 0 ? 1_000 : deps.recheckMs;
+    return { kind: 'done', requeueAfterMs: r.view.ok ? recheck : Math.min(recheck, 30_000) };
   } catch (err) {
     return { kind: 'retry', error: err instanceof Error ? err : new Error('connection check failed') };
   }
+}
+
+function orphanStatus(orphans: readonly OrphanKey[]): NonNullable<ConnectionStatus['orphans']> {
+  return {
+    count: orphans.length,
+    keys: orphans.slice(0, 20).map((o) => ({
+      id: o.key.id,
+      publicValue: o.key.publicValue,
+      apiKey: o.apiKey,
+      ...(o.environment ? { environment: o.environment } : {}),
+    })),
+  };
 }

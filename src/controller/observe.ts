@@ -158,7 +158,13 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
     const stagedPv = out.liveStaging ? readPair(out.liveStaging)?.publicValue : undefined;
     const byStaging = stagedPv ? remember(await client.findKeyByPublicValue(stagedPv, out.scope)) : undefined;
     const pair = out.liveSecret ? readPair(out.liveSecret) : undefined;
-    const verifiable = !deleting && pair && bySecret?.state === 'active' && apiKey.spec.state === 'Active';
+    // Verify whenever the key should authenticate: a key deactivated out of band then reads Verified=False.
+    const verifiable =
+      !deleting &&
+      pair &&
+      bySecret &&
+      !['removed', 'purged'].includes(bySecret.state) &&
+      apiKey.spec.state === 'Active';
     const verified = verifiable
       ? await client.verifyKey({ accessKey: pair.publicValue, secretKey: pair.secretValue }, out.scope)
       : undefined;

@@ -1,3 +1,4 @@
+import type { KeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { execute } from './execute.ts';
 import type { ExecuteDeps } from './execute-context.ts';
@@ -10,6 +11,7 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
   logger: Logger;
   /** Status fingerprints this process wrote, so a lagging cache does not cause a second write. */
   lastWritten: Map<string, string>;
+  keyMetrics?: KeyMetrics;
 }
 
 /** ReconcileResult follows controller-runtime: requeue after a delay, back off on retry, or wait for events. */
@@ -22,7 +24,11 @@ export type ReconcileResult = { kind: 'done'; requeueAfterMs?: number } | { kind
 export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
   try {
     const observed = await observe(key, deps);
-    if ('gone' in observed) return { kind: 'done' };
+    if ('gone' in observed) {
+      const [ns, name] = key.split('/');
+      if (ns && name) deps.keyMetrics?.forgetKey(ns, name);
+      return { kind: 'done' };
+    }
     if ('invalid' in observed) {
       deps.logger.warn(
         { apiKey: key, problem: observed.invalid },
@@ -32,6 +38,16 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
     }
     const { observation } = observed;
     const p = plan(observation);
+    if (p.status?.keyCreatedAt) {
+      const next = p.status.rotation?.nextRotationAt;
+      const meta = observation.apiKey.metadata;
+      deps.keyMetrics?.observeKey(
+        meta.namespace ?? '',
+        meta.name,
+        Date.parse(p.status.keyCreatedAt),
+        next ? Date.parse(next) : undefined,
+      );
+    }
     if (observation.apiKey.spec.mode === 'Plan') {
       await recordPlan(observation, p, deps);
       const r = observation.rancher;

@@ -22,6 +22,7 @@ export async function stageKey(ctx: ExecContext, supplyValues: boolean): Promise
     ctx.crash('after-persist-before-create');
     try {
       const response = await client.createKey({ ...input, ...pair }, scope);
+      ctx.crash('after-create-before-secret');
       if (response.publicValue !== pair.publicValue && response.secretValue) {
         await ctx.writeStaging({ publicValue: response.publicValue, secretValue: response.secretValue });
       }

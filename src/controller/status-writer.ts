@@ -10,6 +10,7 @@ const FIELDS = [
   'accountId',
   'secretName',
   'lastHandledReconcileAt',
+  'keyCreatedAt',
 ] as const;
 
 /**

@@ -11,6 +11,7 @@ import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
 import { createResourceWriter } from '../kube/resources.ts';
 import { createSecretStore } from '../kube/secrets.ts';
+import { createKeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createRancherClient, type RancherClient } from '../rancher/index.ts';
@@ -81,7 +82,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     operatorNamespace: config.operatorNamespace,
     now: Date.now,
   });
+  const keyMetrics = createKeyMetrics(metrics.registry);
   const deps = {
+    keyMetrics,
     apiKeys: caches.apiKeys,
     secretCache: caches.secrets,
     secrets,
@@ -104,7 +107,11 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     resolver,
     resources,
     now: Date.now,
-    recheckMs: 5 * 60_000,
+    recheckMs: config.driftCheckIntervalMs,
+    apiKeys: caches.apiKeys,
+    watchNamespaces: config.namespaces,
+    events: deps.events,
+    keyMetrics,
   };
   const controller = metrics.controller('apikey');
   controller.setMaxConcurrentReconciles(config.concurrency);

@@ -1,0 +1,84 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { RancherApiKey, RancherClient } from '../rancher/index.ts';
+import { ownerFromDescription, uidFromDescription } from './marker.ts';
+import { retireStep } from './plan-steps.ts';
+
+/** OrphanKey is a Rancher key carrying this operator's marker whose ApiKey no longer exists. */
+export interface OrphanKey {
+  key: RancherApiKey;
+  apiKey: string;
+  environment?: string;
+}
+
+/** OrphanScope says which ApiKeys this operator instance answers for (its watch scope). */
+export interface OrphanScope {
+  apiKeys: readonly KubernetesObject[];
+  watchNamespaces: readonly string[];
+}
+
+function refersTo(o: KubernetesObject, kind: string, name: string, ns: string): boolean {
+  const ref = (o as { spec?: { connectionRef?: { kind?: string; name?: string } } }).spec?.connectionRef;
+  const sameNs = kind === 'ClusterRancherConnection' || o.metadata?.namespace === ns;
+  return (ref?.kind ?? 'RancherConnection') === kind && ref?.name === name && sameNs;
+}
+
+/**
+ * findOrphans lists the connection's keys that carry the ownership marker (account scope and every
+ * environment its ApiKeys use) and returns those whose ApiKey uid is not live. Keys named after
+ * namespaces outside this instance's watch scope belong to another shard and are left alone.
+ */
+export async function findOrphans(
+  client: RancherClient,
+  conn: { kind: string; name: string; namespace: string },
+  scope: OrphanScope,
+  extraEnvironments: readonly string[],
+): Promise<OrphanKey[]> {
+  const live = new Set(scope.apiKeys.map((k) => k.metadata?.uid).filter((u): u is string => u !== undefined));
+  const users = scope.apiKeys.filter((k) => refersTo(k, conn.kind, conn.name, conn.namespace));
+  const envs = new Set<string>(extraEnvironments);
+  for (const k of users) {
+    const env = (k as { spec?: { environment?: string } }).spec?.environment;
+    if (env) envs.add(env);
+  }
+  const filter = { description_like: '%apikey-uid:%', _removed: 'true' };
+  const scopes: (string | undefined)[] = [undefined, ...[...envs].sort()];
+  const out: OrphanKey[] = [];
+  for (const environment of scopes) {
+    for (const key of await client.listKeys({ environment }, filter)) {
+      const uid = uidFromDescription(key.description);
+      const owner = ownerFromDescription(key.description);
+      if (!uid || !owner || live.has(uid) || key.state === 'purged') continue;
+      const ns = owner.split('/')[0] ?? '';
+      if (scope.watchNamespaces.length > 0 && !scope.watchNamespaces.includes(ns)) continue;
+      if (conn.kind === 'RancherConnection' && ns !== conn.namespace) continue;
+      out.push(environment ? { key, apiKey: owner, environment } : { key, apiKey: owner });
+    }
+  }
+  return out;
+}
+
+/** cleanOrphans moves every orphan one step towards purged; returns how many still need work. */
+export async function cleanOrphans(client: RancherClient, orphans: readonly OrphanKey[]): Promise<number> {
+  let remaining = 0;
+  for (const o of orphans) {
+    const step = retireStep(
+      {
+        id: o.key.id,
+        publicValue: o.key.publicValue,
+        state: o.key.state,
+        transitioning: o.key.transitioning,
+        name: o.key.name,
+        description: o.key.description,
+        accountId: o.key.accountId,
+      },
+      false,
+    );
+    if (step === 'done') continue;
+    remaining++;
+    if (step === 'wait') continue;
+    if (step.type === 'DeactivateKey') await client.deactivateKey(o.key);
+    else if (step.type === 'RemoveKey') await client.removeKey(o.key);
+    else if (step.type === 'PurgeKey') await client.purgeKey(o.key);
+  }
+  return remaining;
+}
