@@ -101,7 +101,8 @@ describe('zero-downtime rotation', () => {
     );
     expect(metrics).toMatch(
       new RegExp(`rancher_apikey_operator_key_age_seconds\\{namespace="${n}",name="sched"\\}`),
-    ); // Stop the 6-second schedule so later tests see a quiet Rancher.
+    );
+    // Stop the 6-second schedule so later tests see a quiet Rancher.
     expect((await kubectl(['delete', 'apikey', 'sched', '-n', n, '--timeout=60s'])).code).toBe(0);
   });
 
