@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       namespaces: [],
       labelSelector: '',
-      concurrency: 4,
+      concurrency: 16,
       driftCheckIntervalMs: 600_000,
       maxReconcileRate: 10,
       maxReconcileBurst: 100,
@@ -73,7 +73,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty env var as unset', () => {
-    expect(loadConfig([], { CONCURRENCY: '', POD_NAMESPACE: '' }).concurrency).toBe(4);
+    expect(loadConfig([], { CONCURRENCY: '', POD_NAMESPACE: '' }).concurrency).toBe(16);
   });
 
   it('lists every bad value, naming flag, env var and the offending input', () => {

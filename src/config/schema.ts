@@ -63,7 +63,7 @@ export const ConfigSchema = z
     logLevel: LogLevelSchema.prefault('info'),
     namespaces: namespaceList.prefault(''),
     labelSelector: z.string().trim().prefault(''),
-    concurrency: integer(1, 256).prefault('4'),
+    concurrency: integer(1, 256).prefault('16'),
     driftCheckIntervalMs: duration(1_000).prefault('10m'),
     maxReconcileRate: decimal(0).prefault('10'),
     maxReconcileBurst: integer(1, 100_000).prefault('100'),

@@ -1,4 +1,5 @@
 import { FINALIZER } from '../api/names.ts';
+import type { RancherApiKey } from '../rancher/index.ts';
 import { createKey } from './create-key.ts';
 import { type ExecContext, type ExecuteDeps, makeContext } from './execute-context.ts';
 import type { Action, Plan } from './model.ts';
@@ -10,6 +11,10 @@ import { writeStatus } from './status-writer.ts';
 /** ExecuteOutcome says what the pass changed, for metrics and the next requeue. */
 export interface ExecuteOutcome {
   created: boolean;
+  /** The key CreateKey made (after its transition), so the caller can report it in the same pass. */
+  createdKey?: RancherApiKey;
+  /** The output Secret as this pass left it. */
+  secretAfter?: import('@kubernetes/client-node').V1Secret;
   finalizerRemoved: boolean;
 }
 
@@ -58,6 +63,7 @@ export async function execute(
       throw failure;
     }
   }
+  outcome.secretAfter = ctx.liveSecret();
   if (p.status && !outcome.created && !outcome.finalizerRemoved) {
     await writeStatus(ctx, deps, lastWritten, p.status);
   }
@@ -94,7 +100,7 @@ async function run(
       outcome.finalizerRemoved = true;
       return;
     case 'CreateKey':
-      await createKey(ctx, action.supplyValues);
+      outcome.createdKey = await createKey(ctx, action.supplyValues);
       outcome.created = true;
       return;
     case 'StageKey':

@@ -1,6 +1,6 @@
 import type { Action, Observation, Plan } from './model.ts';
 import { blocked, keepFields, progressing } from './plan-status.ts';
-import { isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
+import { AFTER_ACTION_MS, isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
 
 /** releaseStep removes the ownership marker from an orphaned key, so the orphan inventory leaves it alone. */
 function releaseStep(o: Observation): Action | undefined {
@@ -28,7 +28,13 @@ export function planDeletion(o: Observation): Plan {
   if (policy === 'Orphan') {
     const release = releaseStep(o);
     if (release) {
-      return { actions: [release], status: undefined, events: [], requeueAfterMs: WAIT_MS, retry: false };
+      return {
+        actions: [release],
+        status: undefined,
+        events: [],
+        requeueAfterMs: AFTER_ACTION_MS,
+        retry: false,
+      };
     }
     const id = o.apiKey.status?.id;
     const message = id
@@ -71,10 +77,11 @@ export function planDeletion(o: Observation): Plan {
         actions: [step],
         status: {
           ...keepFields(o),
-          conditions: progressing('Deleting', `retiring Rancher key ${k.id} (${k.state})`),
+          // One message for the whole deletion, so the status is written once, not per Rancher step.
+          conditions: progressing('Deleting', `retiring the Rancher key (deletionPolicy ${policy})`),
         },
         events: [],
-        requeueAfterMs: WAIT_MS,
+        requeueAfterMs: AFTER_ACTION_MS,
         retry: false,
       };
     }

@@ -3,6 +3,9 @@ import type { Action, KeyView } from './model.ts';
 /** WAIT_MS is how soon a pass looks again while Rancher finishes a transition. */
 export const WAIT_MS = 250;
 
+/** AFTER_ACTION_MS is how soon a pass looks again after a Rancher action (the executor already waited for it). */
+export const AFTER_ACTION_MS = 20;
+
 const LEAVING = new Set(['removed', 'removing', 'purging', 'purged']);
 
 /** isLive reports whether a key can still authenticate or be activated (not on its way out). */

@@ -11,7 +11,7 @@ import type {
 import { planDeletion } from './plan-deletion.ts';
 import { nextRotation, overlapEnd, rotationStep, waitingUntil } from './plan-rotation.ts';
 import { blocked, keepFields, progressing, READY_REASONS, readyTrue } from './plan-status.ts';
-import { converge, isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
+import { AFTER_ACTION_MS, converge, isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
 
 type Checked = Extract<RancherView, { byId: unknown }>;
 type Step = Action | 'wait' | 'done';
@@ -146,7 +146,7 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
     actions,
     status,
     events: verifiedEvents(o, verified),
-    requeueAfterMs: typeof next === 'object' ? WAIT_MS : wait,
+    requeueAfterMs: typeof next === 'object' ? AFTER_ACTION_MS : wait,
     retry: false,
   };
 }

@@ -5,6 +5,7 @@ import type { ExecuteDeps } from './execute-context.ts';
 import { type ObserveDeps, observe } from './observe.ts';
 import { plan } from './plan.ts';
 import { recordPlan } from './plan-mode.ts';
+import { reportCreated } from './report-created.ts';
 
 /** ReconcileDeps are everything one ApiKey pass needs, injected. */
 export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
@@ -64,6 +65,19 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
         deps.drift.forget(observation.apiKey.metadata.uid);
         deps.lastWritten.delete(observation.apiKey.metadata.uid);
         return { kind: 'done' };
+      }
+      if (outcome.createdKey) {
+        const reported = await reportCreated(
+          observed,
+          outcome.createdKey,
+          outcome.secretAfter,
+          deps,
+          deps.lastWritten,
+        );
+        if (reported) {
+          const delay = deps.drift.checked(observation.apiKey.metadata.uid, deps.now());
+          return { kind: 'done', requeueAfterMs: delay };
+        }
       }
       if (outcome.created) return { kind: 'done', requeueAfterMs: 0 };
     }

@@ -12,7 +12,7 @@ import {
   type ResponseContext,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { FIELD_MANAGER } from '../api/names.ts';
 
 /** KubeApis bundles the typed API clients with request options that every call must pass. */
@@ -32,7 +32,10 @@ export interface KubeApis {
  * createKubeApis builds the API clients over ONE keep-alive undici Agent (client-node otherwise
  * builds an Agent, and a TLS handshake, per request) with a per-call deadline.
  */
-export async function createKubeApis(kc: KubeConfig, opts: { timeoutMs: number }): Promise<KubeApis> {
+export async function createKubeApis(
+  kc: KubeConfig,
+  opts: { timeoutMs: number; onResponse?: (code: number | 'error', method: string) => void },
+): Promise<KubeApis> {
   const tls: {
     ca?: Buffer | string;
     cert?: Buffer | string;
@@ -52,9 +55,10 @@ export async function createKubeApis(kc: KubeConfig, opts: { timeoutMs: number }
     connections: 64,
     pipelining: 1,
   });
+  const counted = opts.onResponse ? countResponses(agent, opts.onResponse) : agent;
   const middleware: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
-      ctx.setDispatcher(agent);
+      ctx.setDispatcher(counted);
       ctx.setSignal(AbortSignal.timeout(opts.timeoutMs));
       ctx.setHeaderParam('User-Agent', FIELD_MANAGER);
       return new Observable(Promise.resolve(ctx));
@@ -74,4 +78,26 @@ export async function createKubeApis(kc: KubeConfig, opts: { timeoutMs: number }
     mergePatch: setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
     close: () => agent.close(),
   };
+}
+
+/** countResponses reports the status (or failure) and method of every apiserver request (rest_client_requests_total). */
+function countResponses(agent: Agent, record: (code: number | 'error', method: string) => void): Dispatcher {
+  return agent.compose((dispatch) => (options, handler) => {
+    const method = options.method ?? 'GET';
+    const counting: Dispatcher.DispatchHandler = {
+      onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
+      onRequestUpgrade: (c, code, headers, socket) => handler.onRequestUpgrade?.(c, code, headers, socket),
+      onResponseStart: (c, code, headers, message) => {
+        if (code >= 200) record(code, method);
+        return handler.onResponseStart?.(c, code, headers, message);
+      },
+      onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
+      onResponseEnd: (c, trailers) => handler.onResponseEnd?.(c, trailers),
+      onResponseError: (c, err) => {
+        record('error', method);
+        return handler.onResponseError?.(c, err);
+      },
+    };
+    return dispatch(options, counting);
+  });
 }

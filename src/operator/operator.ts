@@ -39,7 +39,10 @@ export interface RunningOperator {
 /** startOperator wires caches, queue, reconcilers and leader election, and starts them. */
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const { config, logger, metrics } = o;
-  const apis = await createKubeApis(o.kubeConfig, { timeoutMs: 30_000 });
+  const apis = await createKubeApis(o.kubeConfig, {
+    timeoutMs: 30_000,
+    onResponse: (code, method) => metrics.restClientRequest(code, method),
+  });
   const queue = createWorkQueue({
     name: 'apikey',
     concurrency: config.concurrency,
