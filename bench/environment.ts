@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { identityFromRbac } from '../test/control-plane/identity.ts';
 import { type OperatorProcess, startOperatorProcess } from '../test/e2e/support/operator-process.ts';
-import { type Emulator, startEmulator } from '../test/emulator/index.ts';
 import { adminKubeConfig, type BenchCluster, deployRbac, ensureCrds } from './cluster.ts';
+import { type BenchClient, createBenchClient } from './kube-client.ts';
 import type { BenchOptions } from './options.ts';
 import { waitFor } from './pool.ts';
+import { type BenchRancher, startRancherInProcess, startRancherProcess } from './rancher.ts';
 
 /** OPERATOR_NAMESPACE is where deploy/ installs the operator (its ServiceAccount and Lease live there). */
 export const OPERATOR_NAMESPACE = 'rancher-apikey-operator-system';
@@ -21,7 +22,10 @@ export interface BenchEnvironment {
   admin: KubeConfig;
   identity: KubeConfig;
   identityKubeconfigPath: string;
-  emulator: Emulator;
+  /** adminClient / identityClient reuse connections; the benchmark's own load goes through them. */
+  adminClient: BenchClient;
+  identityClient: BenchClient;
+  emulator: BenchRancher;
   /** keyNamespaces hold the ApiKeys; plainNamespace the baseline Secrets; unrelatedNamespace the 10k Secrets. */
   keyNamespaces: string[];
   plainNamespace: string;
@@ -73,8 +77,9 @@ export async function prepareEnvironment(
   await createNamespace(core, OPERATOR_NAMESPACE).catch((err: unknown) => {
     if ((err as { code?: number }).code !== 409) throw err;
   });
-  const emulator = await startEmulator({ transitionDelayMs: 20, autoPurgeDelayMs: 600_000 });
-  if (opts.rancherLatencyMs > 0) emulator.setFault({ kind: 'latency', latencyMs: opts.rancherLatencyMs });
+  const emulator = opts.emulatorInProcess
+    ? await startRancherInProcess(opts.rancherLatencyMs)
+    : await startRancherProcess(opts.rancherLatencyMs);
   const keyNamespaces = Array.from({ length: opts.namespaces }, (_, i) => `bench-${runId}-keys-${i}`);
   const plainNamespace = `bench-${runId}-plain`;
   const unrelatedNamespace = `bench-${runId}-unrelated`;
@@ -85,12 +90,15 @@ export async function prepareEnvironment(
     manifests: await deployRbac(cluster),
     dir: join(cluster.stateDir, 'identities'),
   });
+  const identityKc = identity.kubeConfig();
   const env: BenchEnvironment = {
     runId,
     cluster,
     admin,
-    identity: identity.kubeConfig(),
+    identity: identityKc,
     identityKubeconfigPath: identity.kubeconfigPath,
+    adminClient: await createBenchClient(admin),
+    identityClient: await createBenchClient(identityKc),
     emulator,
     keyNamespaces,
     plainNamespace,
@@ -172,6 +180,8 @@ function hasReady(obj: unknown): boolean {
 export async function teardownEnvironment(env: BenchEnvironment, deleteNamespaces: boolean): Promise<void> {
   await env.operator?.stop();
   await env.emulator.close();
+  await env.adminClient.close();
+  await env.identityClient.close();
   if (!deleteNamespaces) return;
   const core = env.admin.makeApiClient(CoreV1Api);
   for (const ns of [...env.keyNamespaces, env.plainNamespace, env.unrelatedNamespace]) {

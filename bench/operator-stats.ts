@@ -58,3 +58,9 @@ export async function rssMiB(operator: OperatorProcess): Promise<number> {
   if (!bytes) throw new Error('cannot read the operator RSS');
   return Number(bytes) / 2 ** 20;
 }
+
+/** heapUsedMiB reads the operator's V8 heap in use from its /metrics (nodejs_heap_size_used_bytes). */
+export async function heapUsedMiB(operator: OperatorProcess): Promise<number> {
+  const bytes = (await operator.metrics()).match(/^nodejs_heap_size_used_bytes (\S+)$/m)?.[1];
+  return bytes ? Number(bytes) / 2 ** 20 : Number.NaN;
+}

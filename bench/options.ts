@@ -19,6 +19,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** operatorNodeOptions are extra NODE_OPTIONS for the operator process (e.g. V8 heap flags). */
   operatorNodeOptions?: string;
+  /** emulatorInProcess runs the Rancher emulator on the benchmark's event loop instead of its own process. */
+  emulatorInProcess: boolean;
 }
 
 /** defaultOptions returns the options for `keys` ApiKeys (the other defaults follow the design's targets). */
@@ -34,6 +36,7 @@ export function defaultOptions(keys = 1000): BenchOptions {
     latencyRate: 20,
     unrelatedSecrets: 10_000,
     operatorLogLevel: 'info',
+    emulatorInProcess: false,
   };
 }
 
@@ -49,6 +52,7 @@ const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-l
   --unrelated-secrets U    unrelated Secrets added before the second RSS sample (default 10000)
   --operator-log-level L   operator LOG_LEVEL (default info)
   --cpu-prof-dir DIR       run the operator with --cpu-prof, profile written to DIR
+  --emulator-in-process    run the Rancher emulator in the benchmark process (default: its own process)
   --operator-node-options S  extra NODE_OPTIONS for the operator (e.g. "--max-semi-space-size=2")`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -75,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'operator-log-level': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
       'operator-node-options': { type: 'string' },
+      'emulator-in-process': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -97,6 +102,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     latencyRate: positiveInt('latency-rate', values['latency-rate'], d.latencyRate),
     unrelatedSecrets: positiveInt('unrelated-secrets', values['unrelated-secrets'], d.unrelatedSecrets, 0),
     operatorLogLevel: values['operator-log-level'] ?? d.operatorLogLevel,
+    emulatorInProcess: values['emulator-in-process'],
     ...(values['cpu-prof-dir'] ? { cpuProfDir: values['cpu-prof-dir'] } : {}),
     ...(values['operator-node-options'] ? { operatorNodeOptions: values['operator-node-options'] } : {}),
   };

@@ -1,4 +1,5 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { RequestCounts } from '../test/emulator/index.ts';
 import { diffWrites, readWriteCounts, totalWrites, type WriteCounts } from './apiserver-writes.ts';
 import type { BenchEnvironment } from './environment.ts';
@@ -31,20 +32,24 @@ function split(r: string): { namespace: string; name: string } {
 
 async function createApiKey(ctx: PhaseContext, r: string): Promise<void> {
   const { namespace, name } = split(r);
-  const environment = ctx.env.emulator.environments[0]?.id;
+  const environment = ctx.env.emulator.environmentId;
   ctx.tracker.markCreated(r, performance.now());
-  await ctx.env.admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: 'apikeys',
-    namespace,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'ApiKey',
-      metadata: { name, namespace, labels: { [RUN_LABEL]: ctx.env.runId } },
-      spec: { connectionRef: { name: 'rancher' }, ...(environment ? { environment } : {}) },
+  const client = ctx.env.adminClient;
+  await client.custom.createNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      plural: 'apikeys',
+      namespace,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'ApiKey',
+        metadata: { name, namespace, labels: { [RUN_LABEL]: ctx.env.runId } },
+        spec: { connectionRef: { name: 'rancher' }, ...(environment ? { environment } : {}) },
+      },
     },
-  });
+    client.options,
+  );
 }
 
 /** BaselineResult: how fast the operator's own identity gets N plain Secrets accepted at the same concurrency. */
@@ -56,17 +61,20 @@ export interface BaselineResult {
 /** runBaseline creates N plain Secrets as the operator's ServiceAccount, C at a time. */
 export async function runBaseline(ctx: PhaseContext): Promise<BaselineResult> {
   const { keys, concurrency } = ctx.opts;
-  const core = ctx.env.identity.makeApiClient(CoreV1Api);
+  const { core, options } = ctx.env.identityClient;
   const namespace = ctx.env.plainNamespace;
   const t0 = performance.now();
   await runPool(keys, concurrency, async (i) => {
-    await core.createNamespacedSecret({
-      namespace,
-      body: {
-        metadata: { name: `plain-${i}`, namespace },
-        stringData: { publicValue: `public-${i}`, secretValue: 'x'.repeat(40), url: ctx.env.emulator.url },
+    await core.createNamespacedSecret(
+      {
+        namespace,
+        body: {
+          metadata: { name: `plain-${i}`, namespace },
+          stringData: { publicValue: `public-${i}`, secretValue: 'x'.repeat(40), url: ctx.env.emulator.url },
+        },
       },
-    });
+      options,
+    );
   });
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, writesPerSecond: keys / seconds };
@@ -81,6 +89,9 @@ export interface BurstResult {
   apiserverWrites: WriteCounts;
   rancher: RequestCounts;
   operator: OperatorCounters;
+  /** benchCpuSeconds / benchLoopDelayP99Ms: load of the benchmark process itself (client, watches, emulator). */
+  benchCpuSeconds: number;
+  benchLoopDelayP99Ms: number;
 }
 
 /** latestMilestone is the time the last of `refs` was both Ready and had its Secret. */
@@ -119,15 +130,20 @@ export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
   if (!operator) throw new Error('the operator is not running');
   const counters0 = await readOperatorCounters(operator);
   const writes0 = await readWriteCounts(env.cluster);
-  env.emulator.resetRequests();
+  await env.emulator.resetRequests();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runPool(keys, concurrency, (i) => createApiKey(ctx, refs[i] ?? ''));
   const createSeconds = (performance.now() - t0) / 1000;
   ctx.progress(`  burst: ${keys} ApiKeys created in ${createSeconds.toFixed(1)} s`);
   await waitConverged(ctx, refs, 'burst');
   const seconds = (latestMilestone(ctx, refs) - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  loop.disable();
   await sleep(2_000); // trailing writes of the convergence (Events, last status) belong to it
-  const rancher = env.emulator.requests();
+  const rancher = await env.emulator.requests();
   const writes1 = await readWriteCounts(env.cluster);
   const counters1 = await readOperatorCounters(operator);
   return {
@@ -138,6 +154,8 @@ export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
     apiserverWrites: diffWrites(writes0, writes1, { 'POST apikeys': keys }),
     rancher,
     operator: diffCounters(counters0, counters1),
+    benchCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    benchLoopDelayP99Ms: loop.percentile(99) / 1e6,
   };
 }
 
@@ -152,9 +170,9 @@ export interface SteadyResult {
 export async function runSteadyState(ctx: PhaseContext): Promise<SteadyResult> {
   const windowSeconds = Math.ceil(ctx.opts.driftCheckIntervalS * 1.2 + 1);
   const writes0 = await readWriteCounts(ctx.env.cluster);
-  ctx.env.emulator.resetRequests();
+  await ctx.env.emulator.resetRequests();
   await sleep(windowSeconds * 1000);
-  const rancher = ctx.env.emulator.requests();
+  const rancher = await ctx.env.emulator.requests();
   const writes1 = await readWriteCounts(ctx.env.cluster);
   return { windowSeconds, apiserverWrites: diffWrites(writes0, writes1), rancher };
 }
@@ -203,7 +221,7 @@ export async function runDeletion(ctx: PhaseContext, refs: readonly string[]): P
   if (ids.some((id) => id === undefined)) throw new Error('some ApiKeys never reported a Rancher id');
   const custom = env.admin.makeApiClient(CustomObjectsApi);
   const writes0 = await readWriteCounts(env.cluster);
-  env.emulator.resetRequests();
+  await env.emulator.resetRequests();
   const t0 = performance.now();
   for (const namespace of env.keyNamespaces) {
     await custom.deleteCollectionNamespacedCustomObject({
@@ -215,21 +233,25 @@ export async function runDeletion(ctx: PhaseContext, refs: readonly string[]): P
     });
   }
   const pending = new Set(ids);
+  // Purges seen on the first look happened before the last finalizer was gone; later ones are timed by the poll.
   let purgedAt = t0;
+  let polls = 0;
   await waitFor(
     'deletion: every ApiKey gone and its Rancher key purged',
-    () => {
-      for (const k of env.emulator.keys())
-        if (k.state === 'purged' && pending.delete(k.id)) purgedAt = performance.now();
-      return pending.size === 0 && ctx.tracker.deleted(refs) === refs.length;
+    async () => {
+      if (ctx.tracker.deleted(refs) < refs.length) return false;
+      for (const k of await env.emulator.keys())
+        if (k.state === 'purged' && pending.delete(k.id) && polls > 0) purgedAt = performance.now();
+      polls++;
+      return pending.size === 0;
     },
     Math.max(120_000, refs.length * 1_000),
-    100,
+    200,
   );
   const gone = refs.reduce((m, r) => Math.max(m, ctx.tracker.key(r).deletedAt ?? 0), 0);
   const seconds = (Math.max(gone, purgedAt) - t0) / 1000;
   await sleep(2_000);
-  const rancher = env.emulator.requests();
+  const rancher = await env.emulator.requests();
   const writes1 = await readWriteCounts(env.cluster);
   const own = { 'DELETE apikeys': env.keyNamespaces.length };
   return { keys: refs.length, seconds, apiserverWrites: diffWrites(writes0, writes1, own), rancher };
@@ -237,17 +259,20 @@ export async function runDeletion(ctx: PhaseContext, refs: readonly string[]): P
 
 /** createUnrelatedSecrets adds U Secrets the operator must not care about (as admin, in a watched namespace). */
 export async function createUnrelatedSecrets(ctx: PhaseContext): Promise<void> {
-  const core = ctx.env.admin.makeApiClient(CoreV1Api);
+  const { core, options } = ctx.env.adminClient;
   const namespace = ctx.env.unrelatedNamespace;
   const payload = Buffer.alloc(256, 'u').toString('base64');
   await runPool(ctx.opts.unrelatedSecrets, Math.max(16, ctx.opts.concurrency), async (i) => {
-    await core.createNamespacedSecret({
-      namespace,
-      body: {
-        metadata: { name: `unrelated-${i}`, namespace, labels: { app: 'unrelated' } },
-        data: { blob: payload },
+    await core.createNamespacedSecret(
+      {
+        namespace,
+        body: {
+          metadata: { name: `unrelated-${i}`, namespace, labels: { app: 'unrelated' } },
+          data: { blob: payload },
+        },
       },
-    });
+      options,
+    );
   });
 }
 

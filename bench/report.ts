@@ -38,22 +38,29 @@ export function renderTable(r: BenchResult): string {
     ],
     [
       `RSS after convergence (${r.keys} keys)`,
-      `${fmt(r.rssMiBAfterConvergence)} MiB`,
+      `${fmt(r.rssMiBAfterConvergence)} MiB (heap ${fmt(r.heapUsedMiBAfterConvergence)})`,
       r.keys >= 10_000 ? '< 256' : '< 128',
     ],
     [
+      `RSS at ${r.keys + r.latencyKeys} keys, before the unrelated Secrets`,
+      `${fmt(r.rssMiBBeforeUnrelatedSecrets)} MiB (heap ${fmt(r.heapUsedMiBBeforeUnrelatedSecrets)})`,
+      '',
+    ],
+    [
       `RSS with ${r.unrelatedSecrets} unrelated Secrets`,
-      `${fmt(r.rssMiBWithUnrelatedSecrets)} MiB`,
+      `${fmt(r.rssMiBWithUnrelatedSecrets)} MiB (heap ${fmt(r.heapUsedMiBWithUnrelatedSecrets)})`,
       'no growth',
     ],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
-  const head = `rancher-apikey-operator benchmark: ${r.keys} keys, concurrency ${r.concurrency}, Rancher latency ${r.rancherLatencyMs} ms\n${r.machine}, ${r.date}`;
+  const head = `rancher-apikey-operator benchmark: ${r.keys} keys, concurrency ${r.concurrency}, Rancher latency ${r.rancherLatencyMs} ms\n${r.machine}, ${r.date}, operator ${r.operatorVersion}`;
   const body = rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()).join('\n');
   const details = [
+    `benchmark process during the burst (client, watches, emulator): ${fmt(r.benchProcessCpuSecondsDuringBurst)} CPU-s, event loop delay p99 ${fmt(r.benchProcessLoopDelayP99Ms)} ms`,
     `apiserver writes per key, by request: ${routes(r.apiserverWritesByRequest, r.keys)}`,
     `Rancher calls per key during the burst, by route: ${routes(r.rancherCallsByRoute, r.keys)}`,
+    `apiserver writes per key during deletion, by request: ${routes(r.deletionApiserverWritesByRequest, r.deletionKeys)}`,
     `Rancher calls per key during deletion, by route: ${routes(r.deletionRancherCallsByRoute, r.deletionKeys)}`,
   ].join('\n');
   return `${head}\n\n${body}\n\n${details}\n`;

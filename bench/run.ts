@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import type { BenchCluster } from './cluster.ts';
+import { type BenchCluster, ROOT } from './cluster.ts';
 import { prepareEnvironment, startOperator, teardownEnvironment } from './environment.ts';
-import { rssMiB } from './operator-stats.ts';
+import { heapUsedMiB, rssMiB } from './operator-stats.ts';
 import type { BenchOptions } from './options.ts';
 import {
   createUnrelatedSecrets,
@@ -45,6 +46,7 @@ export interface BenchResult {
   deletionKeys: number;
   deletionSeconds: number;
   deletionApiserverWritesPerKey: number;
+  deletionApiserverWritesByRequest: Record<string, number>;
   deletionRancherWritesPerKey: number;
   deletionRancherCallsByRoute: Record<string, number>;
   rssMiBAfterConvergence: number;
@@ -53,19 +55,44 @@ export interface BenchResult {
   rssMiBBeforeUnrelatedSecrets: number;
   rssMiBWithUnrelatedSecrets: number;
   operatorCountersDuringBurst: Record<string, number>;
+  benchProcessCpuSecondsDuringBurst: number;
+  benchProcessLoopDelayP99Ms: number;
+  /** heapUsedMiB* come from the operator's nodejs_heap_size_used_bytes next to each RSS sample. */
+  heapUsedMiBAfterConvergence: number;
+  heapUsedMiBBeforeUnrelatedSecrets: number;
+  heapUsedMiBWithUnrelatedSecrets: number;
   machine: string;
   date: string;
+  /** operatorVersion is the commit the operator ran from, with `+uncommitted-src` when src/ had local changes. */
+  operatorVersion: string;
 }
 
-async function sampleRss(ctx: PhaseContext): Promise<number> {
+/** MemorySample is the operator's RSS (median of six readings over 3 s) and V8 heap in use (the lowest), in MiB. */
+interface MemorySample {
+  rss: number;
+  heap: number;
+}
+
+async function sampleRss(ctx: PhaseContext): Promise<MemorySample> {
   const operator = ctx.env.operator;
   if (!operator) throw new Error('the operator is not running');
-  const samples: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    samples.push(await rssMiB(operator));
+  const rss: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    rss.push(await rssMiB(operator));
+    heap.push(await heapUsedMiB(operator));
     await sleep(500);
   }
-  return median(samples);
+  // The lowest heap reading is the closest to the live set (right after a collection); RSS barely moves.
+  return { rss: median(rss), heap: Math.min(...heap) };
+}
+
+function gitVersion(): string {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  if (head.status !== 0) return 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'src']).stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? '+uncommitted-src' : ''}`;
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -111,18 +138,22 @@ export async function runBenchmark(
       `  steady state: ${totalWrites(steady.apiserverWrites)} apiserver writes, ${steady.rancher.writes} Rancher writes, ${steady.rancher.reads} Rancher reads`,
     );
     const rssConverged = await sampleRss(ctx);
-    progress(`memory: ${rssConverged.toFixed(1)} MiB RSS at ${N} keys`);
+    progress(
+      `memory: ${rssConverged.rss.toFixed(1)} MiB RSS (heap ${rssConverged.heap.toFixed(1)}) at ${N} keys`,
+    );
     progress(`latency: ${opts.latencyKeys} new keys at ${opts.latencyRate}/s`);
     const latency = await runLatency(ctx);
     progress(`  latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms`);
     const rssBeforeUnrelated = await sampleRss(ctx);
     progress(
-      `memory: ${rssBeforeUnrelated.toFixed(1)} MiB RSS at ${N + latency.refs.length} keys; adding ${opts.unrelatedSecrets} unrelated Secrets, then 10 s`,
+      `memory: ${rssBeforeUnrelated.rss.toFixed(1)} MiB RSS (heap ${rssBeforeUnrelated.heap.toFixed(1)}) at ${N + latency.refs.length} keys; adding ${opts.unrelatedSecrets} unrelated Secrets, then 10 s`,
     );
     await createUnrelatedSecrets(ctx);
     await sleep(10_000);
     const rssUnrelated = await sampleRss(ctx);
-    progress(`  memory: ${rssUnrelated.toFixed(1)} MiB RSS with ${opts.unrelatedSecrets} unrelated Secrets`);
+    progress(
+      `  memory: ${rssUnrelated.rss.toFixed(1)} MiB RSS (heap ${rssUnrelated.heap.toFixed(1)}) with ${opts.unrelatedSecrets} unrelated Secrets`,
+    );
     const all = [...burst.refs, ...latency.refs];
     progress(`deletion: ${all.length} ApiKeys`);
     const deletion = await runDeletion(ctx, all);
@@ -154,15 +185,22 @@ export async function runBenchmark(
       deletionKeys: deletion.keys,
       deletionSeconds: round(deletion.seconds),
       deletionApiserverWritesPerKey: round(totalWrites(deletion.apiserverWrites) / deletion.keys),
+      deletionApiserverWritesByRequest: deletion.apiserverWrites,
       deletionRancherWritesPerKey: round(deletion.rancher.writes / deletion.keys),
       deletionRancherCallsByRoute: deletion.rancher.byRoute,
-      rssMiBAfterConvergence: round(rssConverged, 1),
+      rssMiBAfterConvergence: round(rssConverged.rss, 1),
       unrelatedSecrets: opts.unrelatedSecrets,
-      rssMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated, 1),
-      rssMiBWithUnrelatedSecrets: round(rssUnrelated, 1),
+      rssMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated.rss, 1),
+      rssMiBWithUnrelatedSecrets: round(rssUnrelated.rss, 1),
       operatorCountersDuringBurst: burst.operator,
+      benchProcessCpuSecondsDuringBurst: round(burst.benchCpuSeconds, 1),
+      benchProcessLoopDelayP99Ms: round(burst.benchLoopDelayP99Ms, 1),
+      heapUsedMiBAfterConvergence: round(rssConverged.heap, 1),
+      heapUsedMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated.heap, 1),
+      heapUsedMiBWithUnrelatedSecrets: round(rssUnrelated.heap, 1),
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       date: new Date().toISOString(),
+      operatorVersion: gitVersion(),
     };
   } catch (err) {
     const tail = env.operator?.lines.slice(-15) ?? [];
