@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure unit tests next to the code, Rancher tests against the emulator over real HTTP,
-// and integration/end-to-end tests against the real control plane (started once by the global setup).
+// Projects: pure unit tests next to the code, Rancher tests against the emulator over real HTTP,
+// integration/end-to-end tests against the real control plane (started once by the global setup), and the long
+// fault suites (npm run test:faults; not part of npm test).
 export default defineConfig({
   test: {
     projects: [
@@ -21,10 +22,22 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/bench/**/*.test.ts'],
           globalSetup: ['test/control-plane/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The long fault and crash suites (npm run test:faults); a reduced set runs in npm test (test/e2e/faults-*).
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts', 'test/e2e/faults-*.test.ts'],
+          globalSetup: ['test/control-plane/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },
