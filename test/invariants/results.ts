@@ -31,12 +31,13 @@ export function recordResult(r: ScenarioResult): void {
 /** timed runs `fn`, records its violations as a scenario result, and returns them. */
 export async function timed(
   meta: Omit<ScenarioResult, 'violations' | 'durationMs'>,
-  fn: () => Promise<Violation[]>,
+  fn: () => Promise<Violation[] | { violations: Violation[]; note: string }>,
 ): Promise<Violation[]> {
   const start = Date.now();
   try {
-    const violations = await fn();
-    recordResult({ ...meta, violations, durationMs: Date.now() - start });
+    const r = await fn();
+    const { violations, note } = Array.isArray(r) ? { violations: r, note: meta.note } : r;
+    recordResult({ ...meta, violations, note, durationMs: Date.now() - start });
     return violations;
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);

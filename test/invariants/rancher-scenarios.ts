@@ -1,0 +1,163 @@
+import { kubectl } from '../control-plane/testing.ts';
+import { apiKeyManifest } from '../e2e/support/manifests.ts';
+import { eventually, getApiKey, waitForCondition } from '../e2e/support/wait.ts';
+import type { World } from '../e2e/support/world.ts';
+import type { FaultRule } from '../emulator/index.ts';
+import { waitForInvariants } from './checker.ts';
+import type { Violation } from './model.ts';
+import { apply, type Credentials, type FaultRun, readyOrExplain, setUpConnection } from './world-helpers.ts';
+
+/** RancherFault is one emulator fault kind, as the scenarios inject it. */
+export type RancherFault = Omit<FaultRule, 'route' | 'times'>;
+
+/** FAULTS are the failures injected on single requests: a 503, a reset, a hang and a lost response. */
+export const FAULTS: Record<string, RancherFault> = {
+  '503': { kind: 'status', status: 503 },
+  reset: { kind: 'reset' },
+  hang: { kind: 'hang' },
+  lostResponse: { kind: 'lostResponse' },
+};
+
+const ACTIONS = 'POST /apikeys/:id?action=*';
+
+/**
+ * faultsConsumed throws unless every injected rule was hit at least once (so the scenario really met the
+ * fault; a lost response may need no retry at all), then removes what is left of them.
+ */
+async function faultsConsumed(world: World, step: string): Promise<void> {
+  const left = (await (await fetch(`${world.emulator.url}/__emulator/faults`)).json()) as { hits: number }[];
+  if (left.some((r) => r.hits === 0))
+    throw new Error(`${step}: an injected fault was never hit: ${JSON.stringify(left)}`);
+  world.emulator.clearFaults();
+}
+
+/**
+ * createUnderFault makes the first `times` creates fail with `fault`, applies an ApiKey and waits until
+ * it is Ready, then checks every invariant (one key, no orphan, a Secret that authenticates).
+ */
+export async function createUnderFault(
+  world: World,
+  run: FaultRun,
+  ns: string,
+  creds: Credentials,
+  fault: RancherFault,
+  times: number,
+): Promise<Violation[]> {
+  await setUpConnection(ns, world.emulator, creds);
+  world.emulator.setFault({ ...fault, route: 'POST /apikeys', times });
+  await apply(apiKeyManifest(ns, 'faulty', {}));
+  await readyOrExplain(world, run, ns, 'faulty', 90_000);
+  await faultsConsumed(world, 'create');
+  world.emulator.clearFaults();
+  return waitForInvariants(await run.invariantInput(), 60_000);
+}
+
+async function patchState(ns: string, name: string, state: string): Promise<void> {
+  const r = await kubectl([
+    'patch',
+    'apikey',
+    name,
+    '-n',
+    ns,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { state } }),
+  ]);
+  if (r.code !== 0) throw new Error(`cannot patch ${ns}/${name}: ${r.stderr}`);
+}
+
+/**
+ * actionsUnderFault makes `times` Rancher actions fail at each step of a key's life (deactivate,
+ * activate, then deactivate/remove/purge on delete) and checks the invariants after each converges.
+ */
+export async function actionsUnderFault(
+  world: World,
+  run: FaultRun,
+  ns: string,
+  fault: RancherFault,
+  times: number,
+): Promise<Violation[]> {
+  await setUpConnection(ns, world.emulator);
+  await apply(apiKeyManifest(ns, 'acting', {}));
+  await readyOrExplain(world, run, ns, 'acting');
+  world.emulator.setFault({ ...fault, route: ACTIONS, times });
+  await patchState(ns, 'acting', 'Inactive');
+  await waitForCondition(world.custom, ns, 'acting', 'Ready', 'True', 'KeyInactive', 90_000);
+  await faultsConsumed(world, 'deactivate');
+  world.emulator.setFault({ ...fault, route: ACTIONS, times });
+  await patchState(ns, 'acting', 'Active');
+  await waitForCondition(world.custom, ns, 'acting', 'Ready', 'True', 'KeyActive', 90_000);
+  await faultsConsumed(world, 'activate');
+  world.emulator.setFault({ ...fault, route: ACTIONS, times });
+  const r = await kubectl(['delete', 'apikey', 'acting', '-n', ns, '--wait=false']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  await eventually(
+    'ApiKey deleted',
+    async () => ((await getApiKey(world.custom, ns, 'acting')) ? undefined : true),
+    90_000,
+  );
+  await faultsConsumed(world, 'retire');
+  world.emulator.clearFaults();
+  return waitForInvariants(await run.invariantInput(), 60_000);
+}
+
+/** OutageResult is the Rancher traffic seen during an outage, in requests per window third. */
+export interface OutageResult {
+  violations: Violation[];
+  requests: number;
+  thirds: [number, number, number];
+  /** Requests during the outage by route, busiest first. */
+  byRoute: [string, number][];
+}
+
+/**
+ * outage takes Rancher down (every request reset) for `downMs` while `keys` new ApiKeys wait to be
+ * created and one existing key is switched to Inactive; it counts the requests the operator sends
+ * meanwhile, then brings Rancher back and checks convergence and every invariant.
+ */
+export async function outage(
+  world: World,
+  run: FaultRun,
+  ns: string,
+  keys: number,
+  downMs: number,
+): Promise<OutageResult> {
+  await setUpConnection(ns, world.emulator);
+  await apply(apiKeyManifest(ns, 'before-outage', {}));
+  await readyOrExplain(world, run, ns, 'before-outage');
+  world.emulator.setFault({ kind: 'outage' });
+  const before = world.emulator.requests();
+  const start = before.total;
+  for (let i = 0; i < keys; i++) await apply(apiKeyManifest(ns, `during-outage-${i}`, {}));
+  await patchState(ns, 'before-outage', 'Inactive');
+  const thirds: number[] = [];
+  let last = start;
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, downMs / 3));
+    const now = world.emulator.requests().total;
+    thirds.push(now - last);
+    last = now;
+  }
+  const during = world.emulator.requests();
+  world.emulator.clearFaults();
+  const byRoute = Object.entries(during.byRoute)
+    .map(([route, n]): [string, number] => [route, n - (before.byRoute[route] ?? 0)])
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  for (let i = 0; i < keys; i++) await readyOrExplain(world, run, ns, `during-outage-${i}`, 120_000);
+  await waitForCondition(world.custom, ns, 'before-outage', 'Ready', 'True', 'KeyInactive', 120_000);
+  const violations = await waitForInvariants(await run.invariantInput(), 60_000);
+  return {
+    violations,
+    requests: last - start,
+    thirds: [thirds[0] ?? 0, thirds[1] ?? 0, thirds[2] ?? 0],
+    byRoute,
+  };
+}
+
+/** outageNote summarizes an outage's Rancher traffic for the reliability table and assertion messages. */
+export function outageNote(r: OutageResult | undefined): string {
+  if (!r) return 'no result';
+  const routes = r.byRoute.map(([route, n]) => `${route} ${n}`).join(', ');
+  return `${r.requests} Rancher requests while down (per third ${r.thirds.join('/')}; ${routes})`;
+}
