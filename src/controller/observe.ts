@@ -5,8 +5,9 @@ import type { SecretStore } from '../kube/secrets.ts';
 import type { KeyScope, RancherApiKey, RancherClient } from '../rancher/index.ts';
 import type { ConnectionResolver, ObjectCache } from './connections.ts';
 import type { DriftTracker } from './drift.ts';
+import { toKeyView } from './key-view.ts';
 import { markerFilter, rancherDescription, releasedDescription } from './marker.ts';
-import type { KeyView, Observation, RancherView, SecretView } from './model.ts';
+import type { Observation, RancherView, SecretView } from './model.ts';
 import { rotationDue } from './plan-rotation.ts';
 import { describeRancherFailure } from './rancher-failure.ts';
 import { readPair, secretNameOf, stagingNameOf, viewSecret, viewStaging } from './secret-data.ts';
@@ -37,16 +38,6 @@ export interface Observed {
 
 /** ObserveResult is an observation, an object that no longer exists, or a spec the operator cannot parse. */
 export type ObserveResult = Observed | { gone: true } | { invalid: string; raw: unknown };
-
-const toView = (k: RancherApiKey): KeyView => ({
-  id: k.id,
-  publicValue: k.publicValue,
-  state: k.state,
-  transitioning: k.transitioning,
-  name: k.name,
-  description: k.description,
-  accountId: k.accountId,
-});
 
 /**
  * observe gathers everything plan() needs for one ApiKey, read-only. In steady state it uses only
@@ -175,11 +166,11 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
     }
     return {
       checked: true,
-      byId: byId ? toView(byId) : undefined,
-      bySecret: bySecret && bySecret.state !== 'purged' ? toView(bySecret) : undefined,
-      marked: marked.map(toView),
-      retiring: retiring.map(toView),
-      byStaging: byStaging && byStaging.state !== 'purged' ? toView(byStaging) : undefined,
+      byId: byId ? toKeyView(byId) : undefined,
+      bySecret: bySecret && bySecret.state !== 'purged' ? toKeyView(bySecret) : undefined,
+      marked: marked.map(toKeyView),
+      retiring: retiring.map(toKeyView),
+      byStaging: byStaging && byStaging.state !== 'purged' ? toKeyView(byStaging) : undefined,
       verified,
     };
   } catch (err) {

@@ -1,20 +1,11 @@
 import type { RancherApiKey } from '../rancher/index.ts';
 import { type ExecuteDeps, makeContext } from './execute-context.ts';
-import type { KeyView, Observation } from './model.ts';
+import { toKeyView } from './key-view.ts';
+import type { Observation } from './model.ts';
 import type { Observed } from './observe.ts';
 import { plan } from './plan.ts';
 import { readPair } from './secret-data.ts';
 import { writeStatus } from './status-writer.ts';
-
-const view = (k: RancherApiKey): KeyView => ({
-  id: k.id,
-  publicValue: k.publicValue,
-  state: k.state,
-  transitioning: k.transitioning,
-  name: k.name,
-  description: k.description,
-  accountId: k.accountId,
-});
 
 /**
  * reportCreated re-plans a pass that just created a key, as if it had been observed, and writes the
@@ -39,7 +30,7 @@ export async function reportCreated(
           observed.scope,
         )
       : undefined;
-  const k = view(created);
+  const k = toKeyView(created);
   const o: Observation = {
     ...observed.observation,
     hasFinalizer: true,
