@@ -75,14 +75,14 @@ export interface FaultRun {
  * trackRun starts recording a world: a recorder on its namespaces, and the log lines of the current and
  * every later operator process (call `adopt()` after each restart so its lines are kept).
  */
-export function trackRun(world: World, since: Date): FaultRun & { adopt(): void } {
+export function trackRun(world: World, since: Date): FaultRun & { adopt(lines?: string[]): void } {
   const recorder = startRecorder(world.kc, world.namespaces);
   const seen: string[][] = [world.operator.lines];
   return {
     recorder,
     since,
-    adopt() {
-      if (!seen.includes(world.operator.lines)) seen.push(world.operator.lines);
+    adopt(lines = world.operator.lines) {
+      if (!seen.includes(lines)) seen.push(lines);
     },
     logs: () => seen.flat(),
     async invariantInput(extra) {
@@ -128,4 +128,39 @@ export async function readyOrExplain(
       `${err instanceof Error ? err.message : String(err)}\n${await describeState(world, run, ns, name)}`,
     );
   }
+}
+
+/**
+ * supervise plays the kubelet: whenever the world's operator process exits (lost lease, crash), it
+ * starts a new one, until the returned stop() is called; restarts() counts how often it did.
+ */
+export function supervise(
+  world: World,
+  run: FaultRun & { adopt(): void },
+): { stop(): void; restarts(): number } {
+  let running = true;
+  let restarts = 0;
+  void (async () => {
+    while (running) {
+      const current = world.operator;
+      await current.exited();
+      if (!running) return;
+      for (;;) {
+        try {
+          restarts++;
+          await world.restartOperator({ crash: true });
+          run.adopt();
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+    }
+  })();
+  return {
+    stop() {
+      running = false;
+    },
+    restarts: () => restarts,
+  };
 }
