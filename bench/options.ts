@@ -31,7 +31,9 @@ export function defaultOptions(keys = 1000): BenchOptions {
     rancherLatencyMs: 0,
     json: false,
     namespaces: 4,
-    driftCheckIntervalS: 10,
+    // Short enough to see drift checks in a short window, long enough that they do not crowd out the
+    // latency phase: 10 s up to 100 keys, then one key per 100 ms (1000 keys: 100 s).
+    driftCheckIntervalS: Math.max(10, Math.ceil(keys / 10)),
     latencyKeys: Math.min(keys, 200),
     latencyRate: 20,
     unrelatedSecrets: 10_000,
@@ -46,7 +48,7 @@ const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-l
   --rancher-latency-ms L   added latency of every Rancher request (default 0)
   --json                   print one JSON object on the last line
   --namespaces K           namespaces the keys are spread over (default 4)
-  --drift-check-interval S operator DRIFT_CHECK_INTERVAL in seconds (default 10)
+  --drift-check-interval S operator DRIFT_CHECK_INTERVAL in seconds (default max(10, N/10))
   --latency-keys M         keys created at a steady rate for the latency phase (default min(N, 200))
   --latency-rate R         keys per second in the latency phase (default 20)
   --unrelated-secrets U    unrelated Secrets added before the second RSS sample (default 10000)

@@ -162,19 +162,46 @@ export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
 /** SteadyResult: what a converged operator writes and reads across at least one drift check of every key. */
 export interface SteadyResult {
   windowSeconds: number;
+  /** reconcilesPerKey counts the operator's ApiKey reconciles in the window (≥ 1: every key was looked at). */
+  reconcilesPerKey: number;
   apiserverWrites: WriteCounts;
   rancher: RequestCounts;
 }
 
-/** runSteadyState watches a window longer than 1.1 × the drift-check interval and counts writes and reads. */
+async function apiKeyReconciles(ctx: PhaseContext): Promise<number> {
+  const operator = ctx.env.operator;
+  if (!operator) throw new Error('the operator is not running');
+  const counters = await readOperatorCounters(operator);
+  return Object.entries(counters)
+    .filter(([k]) => k.startsWith('controller_runtime_reconcile_total{controller="apikey"'))
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
+/**
+ * runSteadyState watches a window of at least 1.2 × the drift-check interval + 1 s, extended (up to three
+ * intervals) until the operator has reconciled as many times as there are keys, and counts writes and reads.
+ */
 export async function runSteadyState(ctx: PhaseContext): Promise<SteadyResult> {
-  const windowSeconds = Math.ceil(ctx.opts.driftCheckIntervalS * 1.2 + 1);
+  const intervalMs = ctx.opts.driftCheckIntervalS * 1000;
+  const minMs = Math.ceil(intervalMs * 1.2 + 1000);
   const writes0 = await readWriteCounts(ctx.env.cluster);
+  const reconciles0 = await apiKeyReconciles(ctx);
   await ctx.env.emulator.resetRequests();
-  await sleep(windowSeconds * 1000);
+  const t0 = performance.now();
+  await sleep(minMs);
+  while (performance.now() - t0 < 3 * intervalMs + 1000) {
+    if ((await apiKeyReconciles(ctx)) - reconciles0 >= ctx.opts.keys) break;
+    await sleep(1000);
+  }
   const rancher = await ctx.env.emulator.requests();
   const writes1 = await readWriteCounts(ctx.env.cluster);
-  return { windowSeconds, apiserverWrites: diffWrites(writes0, writes1), rancher };
+  const reconciles = (await apiKeyReconciles(ctx)) - reconciles0;
+  return {
+    windowSeconds: Math.round((performance.now() - t0) / 1000),
+    reconcilesPerKey: reconciles / ctx.opts.keys,
+    apiserverWrites: diffWrites(writes0, writes1),
+    rancher,
+  };
 }
 
 /** LatencyResult: create-to-Ready times of keys created one by one at a steady rate. */

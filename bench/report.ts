@@ -24,6 +24,7 @@ export function renderTable(r: BenchResult): string {
       '0',
     ],
     ['steady state Rancher writes', String(r.steadyStateRancherWrites), '0'],
+    ['steady state reconciles per key', fmt(r.steadyStateReconcilesPerKey, 2), '≥ 1'],
     ['steady state Rancher reads per key', fmt(r.steadyStateRancherReadsPerKey, 2), '≥ 1'],
     [
       `create-to-Ready p50 / p99 / max (${r.latencyKeys} keys at ${r.latencyRatePerSecond}/s)`,
@@ -54,7 +55,7 @@ export function renderTable(r: BenchResult): string {
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
-  const head = `rancher-apikey-operator benchmark: ${r.keys} keys, concurrency ${r.concurrency}, Rancher latency ${r.rancherLatencyMs} ms\n${r.machine}, ${r.date}, operator ${r.operatorVersion}`;
+  const head = `rancher-apikey-operator benchmark: ${r.keys} keys, concurrency ${r.concurrency}, Rancher latency ${r.rancherLatencyMs} ms\n${r.machine} (load ${r.loadAverage.join(' → ')}), ${r.date}, operator ${r.operatorVersion}`;
   const body = rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()).join('\n');
   const details = [
     `benchmark process during the burst (client, watches, emulator): ${fmt(r.benchProcessCpuSecondsDuringBurst)} CPU-s, event loop delay p99 ${fmt(r.benchProcessLoopDelayP99Ms)} ms`,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { type BenchCluster, ROOT } from './cluster.ts';
 import { prepareEnvironment, startOperator, teardownEnvironment } from './environment.ts';
 import { heapUsedMiB, rssMiB } from './operator-stats.ts';
@@ -34,6 +34,7 @@ export interface BenchResult {
   rancherWritesPerKey: number;
   rancherCallsByRoute: Record<string, number>;
   steadyStateWindowSeconds: number;
+  steadyStateReconcilesPerKey: number;
   steadyStateApiserverWrites: number;
   steadyStateApiserverWritesByRequest: Record<string, number>;
   steadyStateRancherWrites: number;
@@ -62,6 +63,8 @@ export interface BenchResult {
   heapUsedMiBBeforeUnrelatedSecrets: number;
   heapUsedMiBWithUnrelatedSecrets: number;
   machine: string;
+  /** loadAverage is the machine's 1-minute load average when the burst started and when the run ended. */
+  loadAverage: [number, number];
   date: string;
   /** operatorVersion is the commit the operator ran from, with `+uncommitted-src` when src/ had local changes. */
   operatorVersion: string;
@@ -124,6 +127,7 @@ export async function runBenchmark(
     progress(
       `burst: ${opts.keys} ApiKeys over ${opts.namespaces} namespaces, concurrency ${opts.concurrency}`,
     );
+    const loadAtBurst = loadavg()[0] ?? Number.NaN;
     const burst = await runBurst(ctx);
     const N = opts.keys;
     progress(`  burst: ${burst.keysPerSecond.toFixed(1)} keys/s (${burst.seconds.toFixed(1)} s)`);
@@ -131,7 +135,7 @@ export async function runBenchmark(
       `writes: ${totalWrites(burst.apiserverWrites)} apiserver, ${burst.rancher.total} Rancher (${burst.rancher.writes} writes)`,
     );
     progress(
-      `steady state: ${Math.ceil(opts.driftCheckIntervalS * 1.2 + 1)} s window (drift check every ${opts.driftCheckIntervalS} s)`,
+      `steady state: window of ≥ ${Math.ceil(opts.driftCheckIntervalS * 1.2 + 1)} s (drift check every ${opts.driftCheckIntervalS} s)`,
     );
     const steady = await runSteadyState(ctx);
     progress(
@@ -173,6 +177,7 @@ export async function runBenchmark(
       rancherWritesPerKey: round(burst.rancher.writes / N),
       rancherCallsByRoute: burst.rancher.byRoute,
       steadyStateWindowSeconds: steady.windowSeconds,
+      steadyStateReconcilesPerKey: round(steady.reconcilesPerKey),
       steadyStateApiserverWrites: totalWrites(steady.apiserverWrites),
       steadyStateApiserverWritesByRequest: steady.apiserverWrites,
       steadyStateRancherWrites: steady.rancher.writes,
@@ -199,6 +204,7 @@ export async function runBenchmark(
       heapUsedMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated.heap, 1),
       heapUsedMiBWithUnrelatedSecrets: round(rssUnrelated.heap, 1),
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      loadAverage: [round(loadAtBurst, 1), round(loadavg()[0] ?? Number.NaN, 1)],
       date: new Date().toISOString(),
       operatorVersion: gitVersion(),
     };

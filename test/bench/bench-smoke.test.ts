@@ -17,6 +17,7 @@ describe('benchmark smoke run (50 keys)', () => {
     expect(r.rancherWritesPerKey, context).toBeLessThanOrEqual(1);
     expect(r.steadyStateApiserverWrites, context).toBe(0);
     expect(r.steadyStateRancherWrites, context).toBe(0);
+    expect(r.steadyStateReconcilesPerKey, context).toBeGreaterThanOrEqual(1);
     expect(r.steadyStateRancherReadsPerKey, context).toBeGreaterThanOrEqual(1);
     // Deletion is its own phase: deactivate, remove and purge are one write each.
     expect(r.deletionRancherWritesPerKey, context).toBeLessThanOrEqual(3);
