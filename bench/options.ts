@@ -55,7 +55,7 @@ const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-l
   --operator-log-level L   operator LOG_LEVEL (default info)
   --cpu-prof-dir DIR       run the operator with --cpu-prof, profile written to DIR
   --emulator-in-process    run the Rancher emulator in the benchmark process (default: its own process)
-  --operator-node-options S  extra NODE_OPTIONS for the operator (e.g. "--max-semi-space-size=2")`;
+  --operator-node-options=S  extra NODE_OPTIONS for the operator (e.g. "--operator-node-options=--max-semi-space-size=2")`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
