@@ -142,9 +142,12 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
     ? Math.max(0, Date.parse(rotation.nextRotationAt) - Date.parse(o.now))
     : undefined;
   const wait = next === 'wait' ? (waitingUntil(o, retiring) ?? WAIT_MS) : untilRotation;
+  // While Rancher finishes a transition of the current key (milliseconds) nothing is reported: the next
+  // pass reports the settled state, so a create or a state change costs one status write, not two.
+  const settling = step === 'wait' && actions.length === 0;
   return {
     actions,
-    status,
+    status: settling ? undefined : status,
     events: verifiedEvents(o, verified),
     requeueAfterMs: typeof next === 'object' ? AFTER_ACTION_MS : wait,
     retry: false,

@@ -26,7 +26,7 @@ function fill(text: string, ns: string): string {
     .replaceAll('<admin access key>', world.emulator.admin.accessKey)
     .replaceAll('<admin secret key>', world.emulator.admin.secretKey)
     .replace(/\bteam-a\b/g, ns)
-    .replace(/\bshared-rancher\b(?!-credentials)/g, `shared-rancher-${ns}`);
+    .replace(/(name: )shared-rancher\b(?!-)/g, `$1shared-rancher-${ns}`);
 }
 
 describe('examples/', () => {
