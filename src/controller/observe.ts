@@ -96,7 +96,9 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     secret = viewSecret(out.liveSecret, apiKey, url);
     observation.secret = secret;
   }
-  if (observation.staging.state !== 'absent' || !deleting) {
+  // The staging Secret has a name only this ApiKey uses: the cache's "absent" is trusted unless a rotation is
+  // due (then a lagging cache must not make the operator stage twice).
+  if (observation.staging.state !== 'absent' || (!deleting && rotationDue(observation))) {
     out.liveStaging = await deps.secrets.read(namespace, stagingNameOf(apiKey));
     observation.staging = viewStaging(out.liveStaging, apiKey);
   }

@@ -44,7 +44,12 @@ function planLive(o: Observation): Plan {
   if (!r.checked) return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   if ('error' in r) {
     return blocked(o, actions, {
-      reason: r.error.code === 'Unauthorized' ? 'RancherUnauthorized' : 'RancherUnavailable',
+      reason:
+        r.error.code === 'Unauthorized'
+          ? 'RancherUnauthorized'
+          : r.error.code === 'Forbidden'
+            ? 'RancherForbidden'
+            : 'RancherUnavailable',
       message: r.error.message,
       terminal: !r.error.retryable,
       retry: r.error.retryable,

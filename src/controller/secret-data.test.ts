@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ApiKey, ApiKeySpecSchema } from '../api/apikey.ts';
-import { buildSecret, desiredData, readPair, viewSecret } from './secret-data.ts';
+import { buildSecret, desiredData, labelValue, readPair, viewSecret } from './secret-data.ts';
 
 const apiKey = (spec: object = {}): ApiKey => ({
   metadata: { name: 'ci', namespace: 'team-a', uid: 'uid-1' },
@@ -11,6 +11,15 @@ const decode = (d: Record<string, string> | undefined) =>
   Object.fromEntries(Object.entries(d ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 
 describe('Secret output', () => {
+  it('an ApiKey name longer than a label value allows still yields a valid, unique label', () => {
+    const long = 'a'.repeat(200);
+    const v = labelValue(long);
+    expect(v.length).toBeLessThanOrEqual(63);
+    expect(v).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+    expect(labelValue(`${'a'.repeat(199)}b`)).not.toBe(v);
+    expect(labelValue('short')).toBe('short');
+  });
+
   it('writes both values and the URL in one data map under the default keys', () => {
     expect(decode(desiredData(apiKey(), 'https://r', pair))).toEqual({
       publicValue: pair.publicValue,

@@ -20,6 +20,17 @@ export function secretNameOf(apiKey: ApiKey): string {
   return apiKey.spec.secret?.name ?? apiKey.metadata.name;
 }
 
+/**
+ * labelValue fits an object name (up to 253 characters) into a label value (at most 63): names that fit
+ * are kept; longer ones are cut and suffixed with a hash so they stay unique. Owner references, not this
+ * label, identify the ApiKey.
+ */
+export function labelValue(name: string): string {
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 10);
+  return `${name.slice(0, 52).replace(/[-.]+$/, '')}-${hash}`;
+}
+
 /** stagingNameOf names the rotation staging Secret, which holds the next pair until it is promoted. */
 export function stagingNameOf(apiKey: ApiKey): string {
   return `apikey-rotation-${apiKey.metadata.uid}`;
@@ -35,7 +46,7 @@ export function buildStagingSecret(apiKey: ApiKey, pair: KeyPair, live?: V1Secre
       name: stagingNameOf(apiKey),
       labels: {
         [LABELS.managedBy]: MANAGED_BY_VALUE,
-        [LABELS.apiKeyName]: apiKey.metadata.name,
+        [LABELS.apiKeyName]: labelValue(apiKey.metadata.name),
         [`${LABELS.apiKeyName}-role`]: 'rotation-staging',
       },
       annotations: {
@@ -85,7 +96,7 @@ export function desiredLabels(apiKey: ApiKey): Record<string, string> {
   return {
     ...apiKey.spec.secret?.labels,
     [LABELS.managedBy]: MANAGED_BY_VALUE,
-    [LABELS.apiKeyName]: apiKey.metadata.name,
+    [LABELS.apiKeyName]: labelValue(apiKey.metadata.name),
   };
 }
 
