@@ -82,20 +82,17 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
       }
       staging = undefined;
     },
-    event: (type, reason, note, action) =>
-      deps.events.record(
-        {
-          apiVersion: API_VERSION,
-          kind: 'ApiKey',
-          name: apiKey.metadata.name,
-          namespace: apiKey.metadata.namespace,
-          uid: apiKey.metadata.uid,
-        },
-        type,
-        reason,
-        note,
-        action,
-      ),
+    // Events are best effort and never throw: they are sent without holding up the pass.
+    event: async (type, reason, note, action) => {
+      const regarding = {
+        apiVersion: API_VERSION,
+        kind: 'ApiKey',
+        name: apiKey.metadata.name,
+        namespace: apiKey.metadata.namespace,
+        uid: apiKey.metadata.uid,
+      };
+      void deps.events.record(regarding, type, reason, note, action);
+    },
     crash: (point) => deps.crash(point),
   };
 }
