@@ -14,9 +14,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const cp = await startControlPlane({ log: progress });
+  let stopEnvironment: () => Promise<void> = async () => undefined;
   const onSignal = () => {
-    progress('interrupted: stopping the control plane');
-    void cp.stop().finally(() => process.exit(130));
+    progress('interrupted: stopping the operator, the emulator and the control plane');
+    void stopEnvironment()
+      .catch(() => undefined)
+      .then(() => cp.stop())
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -25,6 +29,7 @@ async function main(): Promise<number> {
       { kubeconfigPath: cp.kubeconfigPath, kubectlPath: cp.kubectlPath, stateDir: cp.stateDir },
       opts,
       progress,
+      { deleteNamespaces: false, onEnvironment: (stop) => void (stopEnvironment = stop) },
     );
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(renderTable(result));

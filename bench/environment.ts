@@ -178,10 +178,17 @@ function hasReady(obj: unknown): boolean {
 
 /** teardownEnvironment stops the operator and the emulator; with `deleteNamespaces` it also deletes the run's namespaces. */
 export async function teardownEnvironment(env: BenchEnvironment, deleteNamespaces: boolean): Promise<void> {
-  await env.operator?.stop();
-  await env.emulator.close();
-  await env.adminClient.close();
-  await env.identityClient.close();
+  // Each step on its own: a failure (or a second call from a signal handler) must not skip the others.
+  const steps: (() => Promise<unknown> | undefined)[] = [
+    () => env.operator?.stop(),
+    () => env.emulator.close(),
+    () => env.adminClient.close(),
+    () => env.identityClient.close(),
+  ];
+  for (const step of steps)
+    await Promise.resolve()
+      .then(step)
+      .catch(() => undefined);
   if (!deleteNamespaces) return;
   const core = env.admin.makeApiClient(CoreV1Api);
   for (const ns of [...env.keyNamespaces, env.plainNamespace, env.unrelatedNamespace]) {

@@ -108,10 +108,15 @@ export async function runBenchmark(
   cluster: BenchCluster,
   opts: BenchOptions,
   progress: (line: string) => void,
-  teardown: { deleteNamespaces: boolean } = { deleteNamespaces: false },
+  teardown: {
+    deleteNamespaces: boolean;
+    /** onEnvironment receives a function that stops the operator and the emulator (for signal handlers). */
+    onEnvironment?: (stop: () => Promise<void>) => void;
+  } = { deleteNamespaces: false },
 ): Promise<BenchResult> {
   progress(`setup: CRDs, emulator, ${opts.namespaces} namespaces, deploy/ identity, connections`);
   const env = await prepareEnvironment(cluster, opts);
+  teardown.onEnvironment?.(() => teardownEnvironment(env, false));
   const tracker = await startTracker(env.admin, env.runId, env.keyNamespaces);
   const ctx: PhaseContext = { env, opts, tracker, progress };
   try {
