@@ -14,6 +14,7 @@ export function renderTable(r: BenchResult): string {
     ['baseline (plain Secret writes/s, operator identity)', fmt(r.baselineWritesPerSecond), ''],
     ['burst: keys/s until all Ready with a Secret', `${fmt(r.keysPerSecond)} (${fmt(r.burstSeconds)} s)`, ''],
     ['ratioToLimit = keys/s ÷ (baseline/3)', fmt(r.ratioToLimit, 2), '≥ 1'],
+    ['keys/s ÷ baseline writes/s', fmt(r.keysPerSecondOverBaseline, 3), ''],
     ['every key Ready', String(r.allReady), 'true'],
     ['apiserver writes per key', fmt(r.apiserverWritesPerKey, 2), '≤ 4'],
     ['Rancher writes per key (creation)', fmt(r.rancherWritesPerKey, 2), '≤ 1'],
