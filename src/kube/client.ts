@@ -30,7 +30,7 @@ export interface KubeApis {
 
 /**
  * createKubeApis builds the API clients over ONE keep-alive undici Agent (client-node otherwise
- * builds an Agent, and a TLS handshake, per request) with a per-call deadline.
+ * builds an Agent, and a TLS handshake, per request) with header and body deadlines.
  */
 export async function createKubeApis(
   kc: KubeConfig,
@@ -54,12 +54,15 @@ export async function createKubeApis(
     },
     connections: 64,
     pipelining: 1,
+    // Deadlines live on the Agent: a per-request AbortSignal.timeout leaves a timer behind for every call
+    // that fires later and builds an exception (measured at ~1.3 s of CPU per 200-key burst).
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
   });
   const counted = opts.onResponse ? countResponses(agent, opts.onResponse) : agent;
   const middleware: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
       ctx.setDispatcher(counted);
-      ctx.setSignal(AbortSignal.timeout(opts.timeoutMs));
       ctx.setHeaderParam('User-Agent', FIELD_MANAGER);
       return new Observable(Promise.resolve(ctx));
     },
