@@ -108,6 +108,19 @@ export interface OutageResult {
   thirds: [number, number, number];
   /** Requests during the outage by route, busiest first. */
   byRoute: [string, number][];
+  /** ApiKeys and RancherConnections in the world's namespaces when Rancher went down (what the operator retries). */
+  objects: number;
+  /** Requests per object per second while down. */
+  perObjectRate: number;
+}
+
+async function countObjects(world: World): Promise<number> {
+  let n = 0;
+  for (const ns of world.namespaces) {
+    const r = await kubectl(['get', 'apikeys,rancherconnections', '-n', ns, '-o', 'name']);
+    n += r.stdout.split('\n').filter(Boolean).length;
+  }
+  return n;
 }
 
 /**
@@ -127,6 +140,7 @@ export async function outage(
   await readyOrExplain(world, run, ns, 'before-outage');
   world.emulator.setFault({ kind: 'outage' });
   const before = world.emulator.requests();
+  const objects = (await countObjects(world)) + keys;
   const start = before.total;
   for (let i = 0; i < keys; i++) await apply(apiKeyManifest(ns, `during-outage-${i}`, {}));
   await patchState(ns, 'before-outage', 'Inactive');
@@ -152,6 +166,8 @@ export async function outage(
     requests: last - start,
     thirds: [thirds[0] ?? 0, thirds[1] ?? 0, thirds[2] ?? 0],
     byRoute,
+    objects,
+    perObjectRate: (last - start) / objects / (downMs / 1000),
   };
 }
 
@@ -159,5 +175,6 @@ export async function outage(
 export function outageNote(r: OutageResult | undefined): string {
   if (!r) return 'no result';
   const routes = r.byRoute.map(([route, n]) => `${route} ${n}`).join(', ');
-  return `${r.requests} Rancher requests while down (per third ${r.thirds.join('/')}; ${routes})`;
+  const rate = r.perObjectRate.toFixed(2);
+  return `${r.requests} Rancher requests while down for ${r.objects} objects (${rate}/s per object; per third ${r.thirds.join('/')}; ${routes})`;
 }
