@@ -112,6 +112,8 @@ export interface OutageResult {
   objects: number;
   /** Requests per object per second while down. */
   perObjectRate: number;
+  /** Requests per object per second in the last third of the outage (after backoff grew). */
+  lateRate: number;
 }
 
 async function countObjects(world: World): Promise<number> {
@@ -168,6 +170,7 @@ export async function outage(
     byRoute,
     objects,
     perObjectRate: (last - start) / objects / (downMs / 1000),
+    lateRate: (thirds[2] ?? 0) / objects / (downMs / 3000),
   };
 }
 
@@ -176,5 +179,6 @@ export function outageNote(r: OutageResult | undefined): string {
   if (!r) return 'no result';
   const routes = r.byRoute.map(([route, n]) => `${route} ${n}`).join(', ');
   const rate = r.perObjectRate.toFixed(2);
-  return `${r.requests} Rancher requests while down for ${r.objects} objects (${rate}/s per object; per third ${r.thirds.join('/')}; ${routes})`;
+  const late = r.lateRate.toFixed(2);
+  return `${r.requests} Rancher requests while down for ${r.objects} objects (${rate}/s per object, ${late}/s in the last third; per third ${r.thirds.join('/')}; ${routes})`;
 }
