@@ -110,7 +110,7 @@ describe('confused deputy: namespaces, connections and Secrets the ApiKey does n
 
   it('user credentials cannot mint a key in an environment the user is not a member of (1a6)', async () => {
     await apply(apiKeyManifest(ns(2), 'foreign-env', { environment: '1a6' }));
-    const c = await notReady(ns(2), 'foreign-env', /^(?!Creating$)/);
+    const c = await notReady(ns(2), 'foreign-env', /^RancherForbidden$/);
     expect(c.message).toMatch(/Forbidden|403/);
     expect(keysOf(ns(2), 'foreign-env')).toEqual([]);
   });
@@ -124,6 +124,13 @@ describe('odd and oversized input', () => {
     await readyOrExplain(world, run, ns(3), 'verbose');
     expect(keysOf(ns(3), 'unicode')[0]?.description).toContain('ключ 🔑 für CI — ünïcødé');
     expect(keysOf(ns(3), 'verbose')[0]?.description).toContain('d'.repeat(1024));
+  });
+
+  it('a 253-character name (the longest valid one) yields a Ready ApiKey and its Secret', async () => {
+    const long = `k${'x'.repeat(251)}z`;
+    await apply(apiKeyManifest(ns(3), long, {}));
+    await readyOrExplain(world, run, ns(3), long);
+    expect(keysOf(ns(3), long)).toHaveLength(1);
   });
 });
 
