@@ -11,5 +11,6 @@ export function toKeyView(k: RancherApiKey): KeyView {
     name: k.name,
     description: k.description,
     accountId: k.accountId,
+    created: k.created,
   };
 }

@@ -10,6 +10,8 @@ export interface KeyView {
   name: string | null;
   description: string | null;
   accountId: string;
+  /** When Rancher created the key (its own clock, second resolution), if it says. */
+  created?: string | null;
 }
 
 /** ConnectionView is the resolved connection of an ApiKey, or why it cannot be used. */

@@ -59,7 +59,9 @@ export function nextRotation(
   const every = o.apiKey.spec.rotation?.every;
   const everyMs = every ? parseDuration(every) : undefined;
   const isNew = s?.id !== key.id;
-  const keyCreatedAt = isNew || !s?.keyCreatedAt ? at(o) : s.keyCreatedAt;
+  // Rancher's own creation time makes this deterministic: re-planning the same key (for example from a
+  // lagging cache) yields the same status, so it is not written twice.
+  const keyCreatedAt = !isNew && s?.keyCreatedAt ? s.keyCreatedAt : (key.created ?? at(o));
   const events: NonNullable<RotationStatus['history']> = [];
   const gone = (s?.retiring ?? []).filter((r) => !retiring.some((x) => x.id === r.id));
   for (const g of gone) events.push({ id: g.id, publicValue: g.publicValue, event: 'Retired', at: at(o) });
@@ -70,7 +72,7 @@ export function nextRotation(
       event: 'Rotated',
       at: at(o),
     });
-  if (isNew) events.push({ id: key.id, publicValue: key.publicValue, event: 'Created', at: at(o) });
+  if (isNew) events.push({ id: key.id, publicValue: key.publicValue, event: 'Created', at: keyCreatedAt });
   const prev = s?.rotation;
   const rotation: RotationStatus = {
     nextRotationAt:

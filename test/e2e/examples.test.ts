@@ -21,12 +21,16 @@ afterAll(async () => {
 
 /** fill replaces the documented placeholders, exactly as a user (or `npm run dev`) would. */
 function fill(text: string, ns: string): string {
-  return text
-    .replaceAll('http://rancher.example.com', world.emulator.url)
-    .replaceAll('<admin access key>', world.emulator.admin.accessKey)
-    .replaceAll('<admin secret key>', world.emulator.admin.secretKey)
-    .replace(/\bteam-a\b/g, ns)
-    .replace(/(name: )shared-rancher\b(?!-)/g, `$1shared-rancher-${ns}`);
+  return (
+    text
+      .replaceAll('http://rancher.example.com', world.emulator.url)
+      .replaceAll('<admin access key>', world.emulator.admin.accessKey)
+      .replaceAll('<admin secret key>', world.emulator.admin.secretKey)
+      .replace(/\bteam-a\b/g, ns)
+      .replace(/(name: )shared-rancher\b(?!-)/g, `$1shared-rancher-${ns}`)
+      // Cluster-scoped and operator-namespace objects get unique names, so other suites' copies are untouched.
+      .replace(/(name: )shared-rancher-credentials\b/g, `$1shared-rancher-credentials-${ns}`)
+  );
 }
 
 describe('examples/', () => {
