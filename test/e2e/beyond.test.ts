@@ -87,8 +87,12 @@ describe('zero-downtime rotation', () => {
         const cur = await getApiKey(world.custom, n, 'sched');
         return cur?.status?.id && cur.status.id !== first.status?.id ? cur : undefined;
       },
-      30_000,
-    );
+      45_000,
+    ).catch(async (err: unknown) => {
+      const now = await getApiKey(world.custom, n, 'sched');
+      const logs = world.operator.lines.filter((l) => l.includes('sched')).slice(-15);
+      throw new Error(`${String(err)}\nstatus: ${JSON.stringify(now?.status)}\n${logs.join('\n')}`);
+    });
     await new Promise((r) => setTimeout(r, 1_500));
     const seen = await consumer.stop();
     expect(seen.failures).toBe(0);

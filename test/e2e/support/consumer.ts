@@ -3,7 +3,8 @@ import { authenticates, readSecretValues } from './wait.ts';
 
 /** Consumer is a workload that keeps authenticating with whatever its Secret holds right now. */
 export interface Consumer {
-  stop(): Promise<{ attempts: number; failures: number; keysSeen: Set<string> }>;
+  /** failures are requests Rancher refused; transportErrors are requests that never got an answer. */
+  stop(): Promise<{ attempts: number; failures: number; transportErrors: number; keysSeen: Set<string> }>;
 }
 
 /**
@@ -20,17 +21,21 @@ export function startConsumer(
   let running = true;
   let attempts = 0;
   let failures = 0;
+  let transportErrors = 0;
   const keysSeen = new Set<string>();
   const loop = (async () => {
     while (running) {
-      const data = await readSecretValues(core, ns, secret);
-      if (data?.publicValue && data.secretValue) {
+      try {
+        const data = await readSecretValues(core, ns, secret);
         attempts++;
-        keysSeen.add(data.publicValue);
-        if (!(await authenticates(url, data.publicValue, data.secretValue))) failures++;
-      } else {
-        attempts++;
-        failures++;
+        if (data?.publicValue && data.secretValue) {
+          keysSeen.add(data.publicValue);
+          if (!(await authenticates(url, data.publicValue, data.secretValue))) failures++;
+        } else {
+          failures++;
+        }
+      } catch {
+        transportErrors++;
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
@@ -39,7 +44,7 @@ export function startConsumer(
     async stop() {
       running = false;
       await loop;
-      return { attempts, failures, keysSeen };
+      return { attempts, failures, transportErrors, keysSeen };
     },
   };
 }
