@@ -46,6 +46,10 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const queue = createWorkQueue({
     name: 'apikey',
     concurrency: config.concurrency,
+    // Failures are mostly Rancher being down or slow: start backing off at 250 ms, not client-go's 5 ms,
+    // so an outage costs a few requests per key instead of a burst (cap 5 minutes).
+    baseDelayMs: 250,
+    maxDelayMs: 300_000,
     qps: config.maxReconcileRate,
     burst: config.maxReconcileBurst,
     metrics: metrics.workqueue('apikey'),
