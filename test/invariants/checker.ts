@@ -127,6 +127,7 @@ export async function waitForInvariants(
   }
   const windowMs = get().steadyWindowMs;
   if (last.length > 0 || windowMs === undefined) return last;
+  await new Promise((r) => setTimeout(r, get().settleMs ?? 0));
   return checkInvariants(get());
 }
 

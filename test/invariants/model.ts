@@ -26,6 +26,12 @@ export interface InvariantInput {
   since?: Date;
   /** When set, apiserver and Rancher writes are counted over this window and must be zero (steady state). */
   steadyWindowMs?: number;
+  /**
+   * How long waitForInvariants waits, once everything holds, before the steady window: longer than the
+   * operator's periodic checks (DRIFT_CHECK_INTERVAL), so that their one-time reaction to the run's last
+   * changes (e.g. a connection's orphan inventory after a Remove/Orphan deletion) is not counted as steady.
+   */
+  settleMs?: number;
   /** A deleted ApiKey still present after this long has a stuck finalizer (default 30 s). */
   finalizerTimeoutMs?: number;
   /** Extra namespaces where operator Events are expected (the operator namespace, for cluster-scoped objects). */

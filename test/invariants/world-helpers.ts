@@ -97,6 +97,7 @@ export function trackRun(world: World, since: Date): FaultRun & { adopt(lines?: 
         operatorMetrics: metrics,
         since,
         eventNamespaces: ['rancher-apikey-operator-system'],
+        settleMs: 4_000, // the worlds run DRIFT_CHECK_INTERVAL=3s
         ...extra,
       };
     },
