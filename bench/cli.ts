@@ -29,7 +29,12 @@ async function main(): Promise<number> {
       { kubeconfigPath: cp.kubeconfigPath, kubectlPath: cp.kubectlPath, stateDir: cp.stateDir },
       opts,
       progress,
-      { deleteNamespaces: false, onEnvironment: (stop) => void (stopEnvironment = stop) },
+      {
+        deleteNamespaces: false,
+        onEnvironment: (stop) => {
+          stopEnvironment = stop;
+        },
+      },
     );
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(renderTable(result));
