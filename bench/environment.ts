@@ -108,8 +108,12 @@ export async function prepareEnvironment(
   return env;
 }
 
+// The operator runs with the same V8 flags as deploy/base/deployment.yaml, so its memory is what a cluster sees.
+const DEPLOYED_NODE_OPTIONS = '--max-semi-space-size=1';
+
 function nodeOptions(opts: BenchOptions): Record<string, string> {
   const flags = [
+    DEPLOYED_NODE_OPTIONS,
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     ...(opts.operatorNodeOptions ? [opts.operatorNodeOptions] : []),
   ];
