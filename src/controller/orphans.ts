@@ -40,14 +40,16 @@ export async function findOrphans(
     const env = (k as { spec?: { environment?: string } }).spec?.environment;
     if (env) envs.add(env);
   }
-  const filter = { description_like: '%apikey-uid:%', _removed: 'true' };
+  // Only live keys matter: removed keys cannot authenticate and Rancher purges them by itself.
+  const filter = { description_like: '%apikey-uid:%' };
   const scopes: (string | undefined)[] = [undefined, ...[...envs].sort()];
   const out: OrphanKey[] = [];
   for (const environment of scopes) {
     for (const key of await client.listKeys({ environment }, filter)) {
       const uid = uidFromDescription(key.description);
       const owner = ownerFromDescription(key.description);
-      if (!uid || !owner || live.has(uid) || key.state === 'purged') continue;
+      if (!uid || !owner || live.has(uid) || ['removing', 'removed', 'purging', 'purged'].includes(key.state))
+        continue;
       const ns = owner.split('/')[0] ?? '';
       if (scope.watchNamespaces.length > 0 && !scope.watchNamespaces.includes(ns)) continue;
       if (conn.kind === 'RancherConnection' && ns !== conn.namespace) continue;
