@@ -11,7 +11,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { ResourceWriter } from '../kube/resources.ts';
 import type { KeyMetrics } from '../observability/key-metrics.ts';
 import type { ConnectionResolver, ObjectCache } from './connections.ts';
-import { cleanOrphans, findOrphans, type OrphanKey } from './orphans.ts';
+import { cleanOrphans, findOrphans, isLiveOrphan, type OrphanKey } from './orphans.ts';
 import type { ReconcileResult } from './reconcile.ts';
 import { stableJson } from './stable-json.ts';
 
@@ -70,10 +70,10 @@ export async function reconcileConnection(
         .map((k) => k.environment)
         .filter((e): e is string => e !== undefined);
       const scope = { apiKeys: deps.apiKeys.list(), watchNamespaces: deps.watchNamespaces };
-      orphans = await findOrphans(r.client, { kind, name, namespace: ns }, scope, envs);
-      if (spec.success && spec.data.orphanPolicy === 'Delete' && orphans.length > 0) {
-        remaining = await cleanOrphans(r.client, orphans);
-      }
+      const clean = spec.success && spec.data.orphanPolicy === 'Delete';
+      const found = await findOrphans(r.client, { kind, name, namespace: ns }, scope, envs, clean);
+      if (clean && found.length > 0) remaining = await cleanOrphans(r.client, found);
+      orphans = found.filter(isLiveOrphan);
     }
     const label = `${kind}/${ns ? `${ns}/` : ''}${name}`;
     deps.keyMetrics?.setOrphans(label, orphans.length);

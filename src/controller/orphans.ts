@@ -32,6 +32,7 @@ export async function findOrphans(
   conn: { kind: string; name: string; namespace: string },
   scope: OrphanScope,
   extraEnvironments: readonly string[],
+  includeRemoved = false,
 ): Promise<OrphanKey[]> {
   const live = new Set(scope.apiKeys.map((k) => k.metadata?.uid).filter((u): u is string => u !== undefined));
   const users = scope.apiKeys.filter((k) => refersTo(k, conn.kind, conn.name, conn.namespace));
@@ -40,8 +41,10 @@ export async function findOrphans(
     const env = (k as { spec?: { environment?: string } }).spec?.environment;
     if (env) envs.add(env);
   }
-  // Only live keys matter: removed keys cannot authenticate and Rancher purges them by itself.
-  const filter = { description_like: '%apikey-uid:%' };
+  // Removed keys cannot authenticate and Rancher purges them by itself: they are listed only when the
+  // caller is going to purge them (orphanPolicy Delete).
+  const filter: Record<string, string> = { description_like: '%apikey-uid:%' };
+  if (includeRemoved) filter._removed = 'true';
   const scopes: (string | undefined)[] = [undefined, ...[...envs].sort()];
   const out: OrphanKey[] = [];
   for (const environment of scopes) {
@@ -57,6 +60,11 @@ export async function findOrphans(
     }
   }
   return out;
+}
+
+/** isLiveOrphan reports an orphan that can still authenticate or be activated (the ones worth reporting). */
+export function isLiveOrphan(o: OrphanKey): boolean {
+  return !['removing', 'removed', 'purging', 'purged'].includes(o.key.state);
 }
 
 /** cleanOrphans moves every orphan one step towards purged; returns how many still need work. */
