@@ -22,6 +22,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   mkdirSync(CRD_DIR, { recursive: true });
   for (const { file, yaml } of renderCrds()) {
     writeFileSync(join(CRD_DIR, file), yaml);
-    console.log(`wrote crds/${file}`);
+    process.stdout.write(`wrote crds/${file}\n`);
   }
 }
