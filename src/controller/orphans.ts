@@ -87,8 +87,12 @@ export async function cleanOrphans(client: RancherClient, orphans: readonly Orph
     remaining++;
     if (step === 'wait') continue;
     if (step.type === 'DeactivateKey') await client.deactivateKey(o.key);
-    else if (step.type === 'RemoveKey') await client.removeKey(o.key);
-    else if (step.type === 'PurgeKey') await client.purgeKey(o.key);
+    else if (step.type === 'RemoveKey') {
+      // Removed keys drop out of lists, so the purge follows in the same pass while the key is in hand.
+      const removing = await client.removeKey(o.key);
+      const removed = await client.waitForTransition(removing, { timeoutMs: 3_000, intervalMs: 50 });
+      if (removed?.state === 'removed') await client.purgeKey(removed);
+    } else if (step.type === 'PurgeKey') await client.purgeKey(o.key);
   }
   return remaining;
 }

@@ -228,7 +228,10 @@ describe('orphan inventory', () => {
       'orphan purged',
       async () => (rancherKey(k.status?.id)?.state === 'purged' ? true : undefined),
       30_000,
-    );
+    ).catch(async (err: unknown) => {
+      const c = await conn();
+      throw new Error(`${String(err)}: key ${JSON.stringify(rancherKey(k.status?.id))}, connection ${JSON.stringify(c.status)}`);
+    });
     await eventually(
       'inventory empty',
       async () => ((await conn()).status?.orphans?.count === 0 ? true : undefined),
