@@ -230,7 +230,9 @@ describe('orphan inventory', () => {
       30_000,
     ).catch(async (err: unknown) => {
       const c = await conn();
-      throw new Error(`${String(err)}: key ${JSON.stringify(rancherKey(k.status?.id))}, connection ${JSON.stringify(c.status)}`);
+      throw new Error(
+        `${String(err)}: key ${JSON.stringify(rancherKey(k.status?.id))}, connection ${JSON.stringify(c.status)}`,
+      );
     });
     await eventually(
       'inventory empty',
