@@ -5,6 +5,8 @@ export interface DriftTracker {
   /** checked records a successful Rancher check and schedules the next one with jitter; returns the delay. */
   checked(uid: string, now: number): number;
   forget(uid: string): void;
+  /** untilDue returns the milliseconds until the key's next check (0 when due or never checked). */
+  untilDue(uid: string, now: number): number;
 }
 
 /** createDriftTracker spreads checks over interval * [1 - jitter, 1 + jitter] so they do not come in waves. */
@@ -27,5 +29,6 @@ export function createDriftTracker(
     forget: (uid) => {
       next.delete(uid);
     },
+    untilDue: (uid, now) => Math.max(0, (next.get(uid) ?? now) - now),
   };
 }

@@ -86,7 +86,16 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
     if (r.checked && !('error' in r))
       driftDelay = deps.drift.checked(observation.apiKey.metadata.uid, deps.now());
     if (p.retry) return { kind: 'retry', error: new Error(p.status?.conditions[0]?.message ?? 'retrying') };
-    const delays = [p.requeueAfterMs, driftDelay].filter((d): d is number => d !== undefined);
+    // A pass that did not ask Rancher keeps the schedule: the pending drift check and the next rotation.
+    const uid = observation.apiKey.metadata.uid;
+    const steady = !r.checked && observation.connection?.ok === true && !observation.paused;
+    const pending = steady ? deps.drift.untilDue(uid, deps.now()) : undefined;
+    const scheduled = observation.apiKey.spec.rotation?.every !== undefined;
+    const rotationAt = scheduled ? observation.apiKey.status?.rotation?.nextRotationAt : undefined;
+    const untilRotation = steady && rotationAt ? Math.max(0, Date.parse(rotationAt) - deps.now()) : undefined;
+    const delays = [p.requeueAfterMs, driftDelay, pending, untilRotation].filter(
+      (d): d is number => d !== undefined,
+    );
     return { kind: 'done', requeueAfterMs: delays.length > 0 ? Math.min(...delays) : undefined };
   } catch (err) {
     return { kind: 'retry', error: err instanceof Error ? err : new Error('reconcile failed') };
