@@ -41,11 +41,6 @@ export function mergeConditions(
   });
 }
 
-/** findCondition returns the condition of the given type, if present. */
-export function findCondition(list: readonly Condition[] | undefined, type: string): Condition | undefined {
-  return list?.find((c) => c.type === type);
-}
-
 /** conditionsEqual reports whether two lists are the same, ignoring transition times. */
 export function conditionsEqual(
   a: readonly Condition[] | undefined,

@@ -13,8 +13,6 @@ export function kubeStatusCode(err: unknown): number | undefined {
 
 /** isNotFound reports a 404 from the apiserver. */
 export const isNotFound = (err: unknown): boolean => kubeStatusCode(err) === 404;
-/** isConflict reports a 409 (optimistic concurrency or AlreadyExists) from the apiserver. */
-export const isConflict = (err: unknown): boolean => kubeStatusCode(err) === 409;
 
 /** KubeError is a Kubernetes API failure with the verb and object it concerned; never carries response bodies. */
 export class KubeError extends Error {
@@ -57,10 +55,4 @@ function reasonOf(err: unknown): string {
   }
   if (err instanceof Error && !(err instanceof ApiException)) return `: ${err.name}`;
   return '';
-}
-
-/** isKubeRetryable reports whether a Kubernetes failure may succeed on a later attempt. */
-export function isKubeRetryable(err: unknown): boolean {
-  const s = kubeStatusCode(err);
-  return s === undefined || s === 409 || s === 429 || s >= 500;
 }
