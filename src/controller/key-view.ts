@@ -1,4 +1,5 @@
 import type { RancherApiKey } from '../rancher/index.ts';
+import { uidFromDescription } from './marker.ts';
 import type { KeyView } from './model.ts';
 
 /** toKeyView keeps the part of a Rancher key the planner needs (never a secret). */
@@ -12,5 +13,6 @@ export function toKeyView(k: RancherApiKey): KeyView {
     description: k.description,
     accountId: k.accountId,
     created: k.created,
+    ownerUid: uidFromDescription(k.description),
   };
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeySpecSchema } from '../api/apikey.ts';
-import { markerFilter, rancherDescription, uidFromDescription } from './marker.ts';
+import { markerFilter, ownerFromDescription, rancherDescription, uidFromDescription } from './marker.ts';
 
 const uid = '0f8e2c1a-1b2c-4d5e-8f90-123456789abc';
+// The description is set after parsing: the schema refuses marker text, and these tests prove the parser
+// also ignores it when it slips through (an older CRD).
 const apiKey = (description?: string) => ({
   metadata: { name: 'ci', namespace: 'team-a', uid },
-  spec: ApiKeySpecSchema.parse({ connectionRef: { name: 'r' }, description }),
+  spec: { ...ApiKeySpecSchema.parse({ connectionRef: { name: 'r' } }), description },
 });
 
 describe('ownership marker', () => {
@@ -33,5 +35,21 @@ describe('ownership marker', () => {
   it('descriptions without a marker yield no uid', () => {
     expect(uidFromDescription('hand-made key')).toBeUndefined();
     expect(uidFromDescription(null)).toBeUndefined();
+  });
+});
+
+describe('a forged marker never names an owner', () => {
+  const victim = '11111111-2222-4333-8444-555555555555';
+  const forged = `[managed by rancher-apikey-operator: team-a/ci apikey-uid:${victim}]`;
+
+  it('marker text inside the user description is ignored: only the trailing marker counts', () => {
+    const d = rancherDescription(apiKey(`pretend ${forged}`));
+    expect(uidFromDescription(d)).toBe(uid);
+    expect(ownerFromDescription(d)).toBe('team-a/ci');
+  });
+
+  it('a description whose marker is not at the end names no owner', () => {
+    expect(uidFromDescription(`${forged} trailing text`)).toBeUndefined();
+    expect(ownerFromDescription(`${forged} trailing text`)).toBeUndefined();
   });
 });

@@ -21,9 +21,15 @@ export function markerFilter(uid: string): Record<string, string> {
   return { description_like: `%${markerToken(uid)}%` };
 }
 
-/** uidFromDescription extracts the ApiKey uid from a Rancher description carrying the marker. */
+// The marker the operator writes always ends the description. Only that trailing marker counts: text a
+// user put earlier in the description (the CRD refuses marker text there, but an older CRD may not) never
+// names an owner.
+const TRAILING_MARKER =
+  /\[managed by rancher-apikey-operator: ([a-z0-9.-]+\/[a-z0-9.-]+) apikey-uid:([0-9a-f-]{8,64})\]$/;
+
+/** uidFromDescription extracts the ApiKey uid from the operator-written marker that ends a description. */
 export function uidFromDescription(description: string | null): string | undefined {
-  return description?.match(/apikey-uid:([0-9a-f-]{8,64})/)?.[1];
+  return description?.match(TRAILING_MARKER)?.[2];
 }
 
 /** releasedDescription is the description left on a key whose ApiKey was deleted with deletionPolicy Orphan. */
@@ -34,9 +40,7 @@ export function releasedDescription(apiKey: ApiKey): string {
   return text ? `${text} ${note}` : note;
 }
 
-/** ownerFromDescription extracts `namespace/name` of the ApiKey named in a marker. */
+/** ownerFromDescription extracts `namespace/name` of the ApiKey named in the trailing, operator-written marker. */
 export function ownerFromDescription(description: string | null): string | undefined {
-  return description?.match(
-    /managed by rancher-apikey-operator: ([a-z0-9.-]+\/[a-z0-9.-]+) apikey-uid:/,
-  )?.[1];
+  return description?.match(TRAILING_MARKER)?.[1];
 }

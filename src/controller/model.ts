@@ -12,6 +12,8 @@ export interface KeyView {
   accountId: string;
   /** When Rancher created the key (its own clock, second resolution), if it says. */
   created?: string | null;
+  /** The ApiKey uid named by the operator-written marker that ends the description, if any. */
+  ownerUid?: string;
 }
 
 /** ConnectionView is the resolved connection of an ApiKey, or why it cannot be used. */
@@ -47,16 +49,22 @@ export type RancherView =
       checked: true;
       /** The key recorded in status.id, if Rancher still has it (any state). */
       byId: KeyView | undefined;
-      /** The live (not removed) key whose publicValue the Secret holds, if any. */
+      /**
+       * The live (not removed) key whose publicValue the Secret holds, if any. The Secret is tenant-writable:
+       * this is a hint, and the planner adopts it only when it is status.id, or carries this ApiKey's marker
+       * and the Secret's pair authenticates (`verified`).
+       */
       bySecret: KeyView | undefined;
       /** Every key carrying this ApiKey's ownership marker, removed ones included, purged ones excluded. */
       marked: KeyView[];
       /** Keys listed in status.retiring that Rancher still has (purged or gone ones are omitted). */
       retiring: KeyView[];
-      /** The live key whose publicValue the rotation staging Secret holds, if any. */
+      /** The live key whose publicValue the rotation staging Secret holds, if any (a hint, like bySecret). */
       byStaging: KeyView | undefined;
       /** Whether the Secret's own pair authenticated against Rancher (undefined: not checked). */
       verified: boolean | undefined;
+      /** Whether the staging Secret's pair authenticated (checked only for a staged key carrying this ApiKey's marker). */
+      stagingVerified?: boolean | undefined;
     };
 
 /** Observation is everything plan() needs, gathered read-only by observe(). */

@@ -6,7 +6,7 @@ import type { KeyScope, RancherApiKey, RancherClient } from '../rancher/index.ts
 import type { ConnectionResolver, ObjectCache } from './connections.ts';
 import type { DriftTracker } from './drift.ts';
 import { toKeyView } from './key-view.ts';
-import { markerFilter, rancherDescription, releasedDescription } from './marker.ts';
+import { markerFilter, rancherDescription, releasedDescription, uidFromDescription } from './marker.ts';
 import type { Observation, RancherView, SecretView } from './model.ts';
 import { rotationDue } from './plan-rotation.ts';
 import { describeRancherFailure } from './rancher-failure.ts';
@@ -145,21 +145,37 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
         ...markerFilter(apiKey.metadata.uid),
         _removed: 'true',
       });
-      marked = listed.filter((k) => k.state !== 'purged');
+      // The LIKE filter matches the marker anywhere; only the trailing, operator-written marker proves it.
+      marked = listed.filter(
+        (k) => k.state !== 'purged' && uidFromDescription(k.description) === apiKey.metadata.uid,
+      );
       for (const k of marked) remember(k);
     }
     const stagedPv = out.liveStaging ? readPair(out.liveStaging)?.publicValue : undefined;
     const byStaging = stagedPv ? remember(await client.findKeyByPublicValue(stagedPv, out.scope)) : undefined;
     const pair = out.liveSecret ? readPair(out.liveSecret) : undefined;
-    // Verify whenever the key should authenticate: a key deactivated out of band then reads Verified=False.
+    // Verify whenever the key should authenticate (a key deactivated out of band then reads Verified=False),
+    // and whenever the Secret names a key that status does not: the pair is then the proof of ownership.
     const verifiable =
       !deleting &&
       pair &&
       bySecret &&
       !['removed', 'purged'].includes(bySecret.state) &&
-      apiKey.spec.state === 'Active';
+      (apiKey.spec.state === 'Active' || bySecret.id !== status?.id);
     const verified = verifiable
       ? await client.verifyKey({ accessKey: pair.publicValue, secretKey: pair.secretValue }, out.scope)
+      : undefined;
+    const stagedPair = out.liveStaging ? readPair(out.liveStaging) : undefined;
+    const stagingVerifiable =
+      !deleting &&
+      stagedPair &&
+      byStaging?.state === 'active' &&
+      uidFromDescription(byStaging.description) === apiKey.metadata.uid;
+    const stagingVerified = stagingVerifiable
+      ? await client.verifyKey(
+          { accessKey: stagedPair.publicValue, secretKey: stagedPair.secretValue },
+          out.scope,
+        )
       : undefined;
     const retiring: RancherApiKey[] = [];
     for (const r of status?.retiring ?? []) {
@@ -174,6 +190,7 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
       retiring: retiring.map(toKeyView),
       byStaging: byStaging && byStaging.state !== 'purged' ? toKeyView(byStaging) : undefined,
       verified,
+      stagingVerified,
     };
   } catch (err) {
     const f = describeRancherFailure(err, `Rancher at ${out.url}`);

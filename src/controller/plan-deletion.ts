@@ -1,12 +1,38 @@
-import type { Action, Observation, Plan } from './model.ts';
+import type { Action, KeyView, Observation, Plan } from './model.ts';
 import { blocked, keepFields, progressing } from './plan-status.ts';
 import { AFTER_ACTION_MS, isLive, retireStep, uniqueById, WAIT_MS } from './plan-steps.ts';
+
+/**
+ * ownedBySecret is the key the (tenant-writable) Secret names, only when it is provably this ApiKey's:
+ * status.id or the operator-written marker with this ApiKey's uid. Any other key is never touched.
+ */
+function ownedBySecret(o: Observation): KeyView | undefined {
+  const r = o.rancher;
+  if (!r.checked || 'error' in r) return undefined;
+  const k = r.bySecret;
+  return k && (k.id === o.apiKey.status?.id || k.ownerUid === o.apiKey.metadata.uid) ? k : undefined;
+}
+
+/**
+ * noKeyPossible reports that no Rancher key can exist for this ApiKey: status records none, nothing is
+ * retiring or staged, and the Secret holds no pair (with supplied values the pair is persisted before the
+ * create). Such an ApiKey is deleted without waiting for its connection.
+ */
+function noKeyPossible(o: Observation): boolean {
+  const s = o.apiKey.status;
+  return (
+    s?.id === undefined &&
+    (s?.retiring?.length ?? 0) === 0 &&
+    o.staging.state === 'absent' &&
+    !(o.secret.state === 'owned' && o.secret.publicValue !== undefined)
+  );
+}
 
 /** releaseStep removes the ownership marker from an orphaned key, so the orphan inventory leaves it alone. */
 function releaseStep(o: Observation): Action | undefined {
   const r = o.rancher;
   if (!r.checked || 'error' in r) return undefined;
-  const k = r.bySecret ?? r.byId;
+  const k = ownedBySecret(o) ?? r.byId;
   if (!k || !isLive(k) || k.transitioning === 'yes' || k.description === o.releasedDescription)
     return undefined;
   return { type: 'UpdateKey', id: k.id, name: k.name ?? o.desiredName, description: o.releasedDescription };
@@ -49,6 +75,24 @@ export function planDeletion(o: Observation): Plan {
     };
   }
   const c = o.connection;
+  const r0 = o.rancher;
+  const refused = r0.checked && 'error' in r0 && !r0.error.retryable ? r0.error.message : undefined;
+  if ((!c?.ok || refused !== undefined) && noKeyPossible(o)) {
+    const why = c && !c.ok ? `${c.reason}: ${c.message}` : (refused ?? 'connection not resolved');
+    return {
+      actions: finish,
+      status: undefined,
+      events: [
+        {
+          type: 'Normal',
+          reason: 'DeletedWithoutRancher',
+          message: `no Rancher key was created for this ApiKey, so none was touched (Rancher unusable: ${why})`,
+        },
+      ],
+      requeueAfterMs: undefined,
+      retry: false,
+    };
+  }
   if (!c?.ok) {
     const why = c ?? { reason: 'ConnectionPending', message: 'connection not resolved yet', terminal: false };
     return blocked(o, [], {
@@ -68,7 +112,7 @@ export function planDeletion(o: Observation): Plan {
       retry: true,
     });
   }
-  const keys = uniqueById([r.byId, r.bySecret, ...r.marked, ...r.retiring]);
+  const keys = uniqueById([r.byId, ownedBySecret(o), ...r.marked, ...r.retiring]);
   let waiting = false;
   for (const k of keys) {
     const step = retireStep(k, policy === 'Remove');

@@ -11,6 +11,7 @@ const key = (over: Partial<KeyView> = {}): KeyView => ({
   name: 'ci',
   description: 'd',
   accountId: '1a5',
+  ownerUid: 'u',
   ...over,
 });
 const next = key({ id: '1c11', publicValue: 'NEW00000000000000000' });
@@ -22,6 +23,7 @@ const rancher = (over: object = {}): RancherView => ({
   retiring: [],
   byStaging: undefined,
   verified: true,
+  stagingVerified: true,
   ...over,
 });
 
@@ -216,5 +218,22 @@ describe('plan: Verified condition', () => {
       },
     );
     expect(plan(again).events).toEqual([]);
+  });
+});
+
+describe('plan: rotation trusts only a staged key it can prove', () => {
+  const staging = { state: 'present', publicValue: 'NEW00000000000000000', intact: true } as const;
+
+  it('a staging Secret naming another ApiKey’s key is never promoted: a new key is staged instead', () => {
+    const foreign = key({ id: '1c99', publicValue: 'NEW00000000000000000', ownerUid: 'victim' });
+    const p = plan(obs({ staging, rancher: rancher({ byStaging: foreign }) }));
+    expect(p.actions).toEqual([{ type: 'StageKey', supplyValues: true }]);
+    expect(p.events.map((e) => e.reason)).toContain('SecretTampered');
+    expect(p.status?.id).toBe('1c10');
+  });
+
+  it('a staged key whose staged pair does not authenticate is not promoted', () => {
+    const p = plan(obs({ staging, rancher: rancher({ byStaging: next, stagingVerified: false }) }));
+    expect(p.actions.map((a) => a.type)).toEqual(['StageKey']);
   });
 });

@@ -32,7 +32,10 @@ export function rotationStep(
   if (s.state === 'foreign') return 'done';
   if (s.state === 'present') {
     if (staged?.transitioning === 'yes') return 'wait';
-    if (staged && staged.state === 'active' && s.intact && s.publicValue === staged.publicValue) {
+    // The staging Secret is tenant-writable: promote only a key carrying this ApiKey's marker (the caller
+    // passes no other) whose staged pair authenticates.
+    const proven = o.rancher.checked && 'byId' in o.rancher && o.rancher.stagingVerified === true;
+    if (staged && staged.state === 'active' && s.intact && s.publicValue === staged.publicValue && proven) {
       return { type: 'PromoteKey', id: staged.id, replaces: current.id };
     }
     return { type: 'StageKey', supplyValues: canSupplyValues };

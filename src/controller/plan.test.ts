@@ -11,6 +11,7 @@ const key = (over: Partial<KeyView> = {}): KeyView => ({
   name: 'ci',
   description: 'desc [marker]',
   accountId: '1a2',
+  ownerUid: 'u1',
   ...over,
 });
 
@@ -25,7 +26,11 @@ const checked = (over: Partial<Extract<RancherView, { byId: unknown }>> = {}): R
   ...over,
 });
 
-function obs(over: Partial<Observation> = {}, spec: object = {}, status?: ApiKeyStatus): Observation {
+function obs(
+  over: Partial<Observation> = {},
+  spec: object = {},
+  status: ApiKeyStatus | undefined = { id: '1c10' },
+): Observation {
   return {
     now: '2026-11-26T00:00:00Z',
     apiKey: {
@@ -248,6 +253,114 @@ describe('plan: live ApiKey', () => {
   it('a paused ApiKey is left alone entirely', () => {
     const p = plan(obs({ paused: true, secret: { state: 'absent' }, rancher: checked() }));
     expect(p).toMatchObject({ actions: [], status: undefined, events: [] });
+  });
+});
+
+describe('plan: ownership is proven, never taken from the tenant-writable Secret', () => {
+  const victim = key({ id: '1c77', publicValue: 'VICTIMVICTIMVICTIM00', ownerUid: 'victim-uid' });
+  const tampered = {
+    state: 'owned',
+    publicValue: 'VICTIMVICTIMVICTIM00',
+    intact: true,
+    upToDate: true,
+  } as const;
+
+  it('a Secret naming another ApiKey’s key is reported as tampered and answered by a new key', () => {
+    const p = plan(
+      obs(
+        { secret: tampered, rancher: checked({ byId: key(), bySecret: victim, verified: false }) },
+        { state: 'Inactive' },
+      ),
+    );
+    expect(p.actions).toEqual([{ type: 'CreateKey', supplyValues: true }]);
+    expect(p.events.map((e) => e.reason)).toEqual(['SecretTampered']);
+    expect(p.status?.conditions[0]).toMatchObject({ status: 'False', reason: 'SecretTampered' });
+    expect(JSON.stringify(p.status?.retiring ?? [])).not.toContain('1c77');
+  });
+
+  it('even a pair that authenticates does not make a key without this ApiKey’s marker current', () => {
+    const p = plan(obs({ secret: tampered, rancher: checked({ bySecret: victim, verified: true }) }, {}, {}));
+    expect(
+      types(obs({ secret: tampered, rancher: checked({ bySecret: victim, verified: true }) }, {}, {})),
+    ).toEqual(['CreateKey']);
+    expect(p.actions.some((a) => 'id' in a && a.id === '1c77')).toBe(false);
+  });
+
+  it('a key with this ApiKey’s marker and a pair that authenticates is adopted when status lost its id', () => {
+    const p = plan(obs({ rancher: checked({ bySecret: key(), verified: true }) }, {}, {}));
+    expect(p.actions).toEqual([]);
+    expect(p.status?.id).toBe('1c10');
+  });
+
+  it('a key with this ApiKey’s marker whose pair does not authenticate is not adopted', () => {
+    expect(types(obs({ rancher: checked({ bySecret: key(), verified: false }) }, {}, {}))).toEqual([
+      'CreateKey',
+    ]);
+  });
+
+  it('deleting never retires the key a tampered Secret names', () => {
+    const p = plan(
+      obs({
+        deleting: true,
+        secret: tampered,
+        rancher: checked({ byId: key({ state: 'purged' }), bySecret: victim }),
+      }),
+    );
+    expect(p.actions.map((a) => a.type)).toEqual(['DeleteSecret', 'RemoveFinalizer']);
+  });
+});
+
+describe('plan: the finalizer guards Rancher writes only', () => {
+  const broken = {
+    ok: false,
+    reason: 'ConnectionNotFound',
+    message: 'RancherConnection x not found',
+    terminal: false,
+  } as const;
+
+  it('an ApiKey whose connection never worked gets no finalizer', () => {
+    const o = obs(
+      { hasFinalizer: false, connection: broken, secret: { state: 'absent' }, rancher: { checked: false } },
+      {},
+      {},
+    );
+    expect(plan(o).actions).toEqual([]);
+  });
+
+  it('an ApiKey whose Rancher refuses (forbidden environment) gets no finalizer', () => {
+    const o = obs(
+      {
+        hasFinalizer: false,
+        secret: { state: 'absent' },
+        rancher: { checked: true, error: { code: 'Forbidden', message: 'no access', retryable: false } },
+      },
+      {},
+      {},
+    );
+    expect(plan(o).actions).toEqual([]);
+  });
+
+  it('a key recorded in status without the finalizer gets it back', () => {
+    expect(types(obs({ hasFinalizer: false }))).toEqual(['AddFinalizer']);
+  });
+
+  it('deleting an ApiKey that never reached Rancher finishes at once while its connection is broken', () => {
+    const p = plan(
+      obs(
+        { deleting: true, connection: broken, secret: { state: 'absent' }, rancher: { checked: false } },
+        {},
+        {},
+      ),
+    );
+    expect(p.actions.map((a) => a.type)).toEqual(['RemoveFinalizer']);
+    expect(p.events[0]?.reason).toBe('DeletedWithoutRancher');
+    expect(p.retry).toBe(false);
+  });
+
+  it('deleting with a broken connection still waits when the Secret holds a pair (a create may have happened)', () => {
+    const p = plan(obs({ deleting: true, connection: broken, rancher: { checked: false } }, {}, {}));
+    expect(p.actions).toEqual([]);
+    expect(p.status?.conditions[0]?.reason).toBe('DeletionBlocked');
   });
 });
 

@@ -24,11 +24,32 @@ export function plan(o: Observation): Plan {
   if (o.paused) {
     return { actions: [], status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   }
-  return o.deleting ? planDeletion(o) : planLive(o);
+  return o.deleting ? planDeletion(o) : withFinalizer(o, planLive(o));
+}
+
+const RANCHER_WRITES = new Set<Action['type']>([
+  'CreateKey',
+  'StageKey',
+  'ActivateKey',
+  'DeactivateKey',
+  'UpdateKey',
+  'RemoveKey',
+  'PurgeKey',
+]);
+
+/**
+ * withFinalizer adds the finalizer right before the first Rancher write (or when status records a key
+ * without it): an ApiKey that never reached Rancher has none, so deleting it never waits for Rancher.
+ */
+function withFinalizer(o: Observation, p: Plan): Plan {
+  const s = o.apiKey.status;
+  const hasKey = s?.id !== undefined || (s?.retiring?.length ?? 0) > 0;
+  if (o.hasFinalizer || !(hasKey || p.actions.some((a) => RANCHER_WRITES.has(a.type)))) return p;
+  return { ...p, actions: [{ type: 'AddFinalizer' }, ...p.actions] };
 }
 
 function planLive(o: Observation): Plan {
-  const actions: Action[] = o.hasFinalizer ? [] : [{ type: 'AddFinalizer' }];
+  const actions: Action[] = [];
   const c = o.connection;
   if (!c?.ok) {
     const why = c ?? { reason: 'ConnectionPending', message: 'connection not resolved yet', terminal: false };
@@ -58,12 +79,47 @@ function planLive(o: Observation): Plan {
   return planWithRancher(o, r, actions, c.canSupplyValues);
 }
 
+/**
+ * currentKey is the key the Secret's pair belongs to, if this ApiKey can prove it owns it: it is the key
+ * status records, or it carries this ApiKey's marker and the pair authenticates. The Secret is
+ * tenant-writable, so a publicValue alone is never proof.
+ */
 function currentKey(o: Observation, r: Checked): KeyView | undefined {
   const s = o.secret;
-  const k = r.bySecret;
+  const k = provenBySecret(o, r);
   if (!k || !isLive(k) || s.state !== 'owned' || !s.intact || s.publicValue !== k.publicValue)
     return undefined;
   return k;
+}
+
+/** provenBySecret returns the key the Secret names when it is status.id or carries this ApiKey's marker with a pair that authenticates. */
+function provenBySecret(o: Observation, r: Checked): KeyView | undefined {
+  const k = r.bySecret;
+  if (!k) return undefined;
+  if (k.id === o.apiKey.status?.id) return k;
+  return k.ownerUid === o.apiKey.metadata.uid && r.verified === true ? k : undefined;
+}
+
+/** tamperEvents reports a Secret or staging Secret that names a Rancher key carrying no marker of this ApiKey. */
+function tamperEvents(o: Observation, r: Checked): PlannedEvent[] {
+  const uid = o.apiKey.metadata.uid;
+  const foreign = (k: KeyView | undefined) =>
+    k !== undefined && k.id !== o.apiKey.status?.id && k.ownerUid !== uid;
+  const events: PlannedEvent[] = [];
+  const note = 'does not belong to this ApiKey; the operator leaves that key untouched and uses a new key';
+  if (foreign(r.bySecret))
+    events.push({
+      type: 'Warning',
+      reason: 'SecretTampered',
+      message: `Secret ${o.secretName} names Rancher key ${r.bySecret?.id}, which ${note}`,
+    });
+  if (foreign(r.byStaging))
+    events.push({
+      type: 'Warning',
+      reason: 'SecretTampered',
+      message: `the rotation staging Secret names Rancher key ${r.byStaging?.id}, which ${note}`,
+    });
+  return events;
 }
 
 /** retiringEntries lists every key of this ApiKey that is neither current nor staged, keeping recorded reasons. */
@@ -87,13 +143,18 @@ function retiringEntries(
 
 function planWithRancher(o: Observation, r: Checked, actions: Action[], canSupplyValues: boolean): Plan {
   const current = currentKey(o, r);
+  const tampered = tamperEvents(o, r);
+  const mine = r.byStaging?.ownerUid === o.apiKey.metadata.uid;
   const staged =
-    r.byStaging && isLive(r.byStaging) && r.byStaging.id !== current?.id ? r.byStaging : undefined;
+    r.byStaging && mine && isLive(r.byStaging) && r.byStaging.id !== current?.id ? r.byStaging : undefined;
   const { keys: others, entries } = retiringEntries(o, r, [current?.id, staged?.id]);
   const base = { ...keepFields(o), retiring: entries.length > 0 ? entries : undefined };
   if (!current) {
     actions.push({ type: 'CreateKey', supplyValues: canSupplyValues });
-    const message = `creating a Rancher key for this ApiKey; values will be written to Secret ${o.secretName}`;
+    const message =
+      tampered.length > 0
+        ? `Secret ${o.secretName} names a Rancher key that does not belong to this ApiKey; creating a new key`
+        : `creating a Rancher key for this ApiKey; values will be written to Secret ${o.secretName}`;
     return {
       actions,
       status: {
@@ -101,9 +162,9 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
         id: undefined,
         publicValue: undefined,
         rancherState: undefined,
-        conditions: progressing('Creating', message),
+        conditions: progressing(tampered.length > 0 ? 'SecretTampered' : 'Creating', message),
       },
-      events: [],
+      events: tampered,
       requeueAfterMs: WAIT_MS,
       retry: false,
     };
@@ -153,7 +214,7 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
   return {
     actions,
     status: settling ? undefined : status,
-    events: verifiedEvents(o, verified),
+    events: [...tampered, ...verifiedEvents(o, verified)],
     requeueAfterMs: typeof next === 'object' ? AFTER_ACTION_MS : wait,
     retry: false,
   };
@@ -213,7 +274,9 @@ function conditionsFor(
 }
 
 function verifiedCondition(o: Observation, r: Checked): ConditionInput | undefined {
-  if (r.verified === true) {
+  // An Inactive key's pair is only checked as proof of ownership; it is not expected to authenticate.
+  const active = o.apiKey.spec.state === 'Active';
+  if (active && r.verified === true) {
     return {
       type: 'Verified',
       status: 'True',
@@ -221,7 +284,7 @@ function verifiedCondition(o: Observation, r: Checked): ConditionInput | undefin
       message: 'the Secret’s pair authenticates against Rancher',
     };
   }
-  if (r.verified === false) {
+  if (active && r.verified === false) {
     return {
       type: 'Verified',
       status: 'False',
