@@ -7,6 +7,11 @@ const urlRules = [
     rule: "!self.endsWith('/v1') && !self.endsWith('/v1/') && !self.endsWith('/v2-beta') && !self.endsWith('/v2-beta/')",
     message: 'url is the Rancher base URL without the API version; set spec.version instead',
   },
+  {
+    rule: "!self.matches('^[^:/?#]+://[^/?#]*@')",
+    message:
+      'url must not contain user info (user:password@host); put the credentials in the Secret named by spec.credentialsSecretRef',
+  },
 ];
 
 const credentialsFields = {
@@ -73,6 +78,26 @@ export const ClusterRancherConnectionSpecSchema = z
       })
       .optional()
       .describe('Namespaces whose ApiKeys may use this connection. Omitted or empty: none may.'),
+    allowedEnvironments: z
+      .array(
+        z
+          .string()
+          .regex(/^(\*|1[a-z]+[0-9]+)$/)
+          .describe('A Rancher environment (project) id such as 1a5, or "*" for any environment.'),
+      )
+      .max(256)
+      .optional()
+      .describe(
+        'Environments (project ids such as 1a5) in which the allowed namespaces may create environment keys; ' +
+          '"*" allows any environment. Omitted or empty: no environment key may be created.',
+      ),
+    allowAccountKeys: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Whether the allowed namespaces may create account keys (ApiKeys without spec.environment), which act ' +
+          'with the whole Rancher account of these credentials. Default false.',
+      ),
   })
   .describe('A cluster-wide Rancher server connection shared by the allowed namespaces.');
 

@@ -26,6 +26,16 @@ export const LABELS = {
   apiKeyName: `${GROUP}/apikey`,
 } as const;
 
+/**
+ * CREDENTIALS are the opt-in marks of a Secret a connection may read Rancher credentials from: the label
+ * (value "true") or the Secret type.
+ */
+export const CREDENTIALS = {
+  label: `${GROUP}/credentials`,
+  labelValue: 'true',
+  secretType: `${GROUP}/credentials`,
+} as const;
+
 /** MANAGED_BY_VALUE is the managed-by label value on owned Secrets. */
 export const MANAGED_BY_VALUE = 'rancher-apikey-operator';
 

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       healthPort: 8081,
       metricsPort: 8080,
       rancherTimeoutMs: 15_000,
+      credentialsOptIn: 'optional',
+      allowedRancherUrls: [],
       operatorNamespace: 'rancher-apikey-operator-system',
     });
   });
@@ -106,6 +108,28 @@ describe('loadConfig', () => {
     ]);
     const tight = problemsOf(() => loadConfig(['--renew-deadline=2s', '--retry-period=2s'], {}));
     expect(tight).toEqual([expect.stringContaining('--renew-deadline')]);
+  });
+
+  it('reads the connection policy settings and refuses URL prefixes with user info or another scheme', () => {
+    const c = loadConfig(['--credentials-opt-in=required'], {
+      ALLOWED_RANCHER_URLS: ' https://rancher.example.com/ ,http://10.0.0.1:8080/rancher,,',
+    });
+    expect(c.credentialsOptIn).toBe('required');
+    expect(c.allowedRancherUrls).toEqual(['https://rancher.example.com/', 'http://10.0.0.1:8080/rancher']);
+    const problems = problemsOf(() =>
+      loadConfig([], { CREDENTIALS_OPT_IN: 'always', ALLOWED_RANCHER_URLS: 'https://u:p@r.example.com/' }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^--credentials-opt-in \/ CREDENTIALS_OPT_IN: must be optional or required/),
+        expect.stringMatching(
+          /^--allowed-rancher-urls \/ ALLOWED_RANCHER_URLS: must be http\(s\) URL prefixes/,
+        ),
+      ]),
+    );
+    expect(problemsOf(() => loadConfig([], { ALLOWED_RANCHER_URLS: 'ftp://r.example.com/' }))).toHaveLength(
+      1,
+    );
   });
 
   it('reports a flag given without a value', () => {

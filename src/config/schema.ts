@@ -54,6 +54,31 @@ const namespaceList = z
   )
   .pipe(z.array(namespaceName));
 
+// An allowed Rancher URL prefix: http(s), no user info, query or fragment (compared by scheme, host, path).
+const urlPrefix = z.string().refine((text) => {
+  try {
+    const u = new URL(text);
+    return (
+      (u.protocol === 'http:' || u.protocol === 'https:') &&
+      u.username === '' &&
+      u.password === '' &&
+      u.search === '' &&
+      u.hash === ''
+    );
+  } catch {
+    return false;
+  }
+}, 'must be http(s) URL prefixes such as https://rancher.example.com/, without user info or query');
+const urlPrefixList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== ''),
+  )
+  .pipe(z.array(urlPrefix));
+
 /**
  * ConfigSchema parses the raw string settings (after flags, env and derived defaults are merged) into the
  * operator configuration. Durations are milliseconds. Add a setting here and in SETTING_SOURCES.
@@ -80,6 +105,12 @@ export const ConfigSchema = z
     healthPort: integer(0, 65_535).prefault('8081'),
     metricsPort: integer(0, 65_535).prefault('8080'),
     rancherTimeoutMs: duration(1).prefault('15s'),
+    credentialsOptIn: z
+      .string()
+      .trim()
+      .pipe(z.enum(['optional', 'required'], 'must be optional or required'))
+      .prefault('optional'),
+    allowedRancherUrls: urlPrefixList.prefault(''),
     podName: z.string().min(1).optional(),
     podNamespace: namespaceName.optional(),
     operatorNamespace: namespaceName,
@@ -204,6 +235,18 @@ export const SETTING_SOURCES = {
     env: 'RANCHER_TIMEOUT',
     fallback: '15s',
     help: 'deadline of one Rancher API request',
+  },
+  credentialsOptIn: {
+    flag: 'credentials-opt-in',
+    env: 'CREDENTIALS_OPT_IN',
+    fallback: 'optional',
+    help: 'optional|required: whether a connection credentials Secret must be labelled rancher.keyops.dev/credentials=true (or of that type)',
+  },
+  allowedRancherUrls: {
+    flag: 'allowed-rancher-urls',
+    env: 'ALLOWED_RANCHER_URLS',
+    fallback: '',
+    help: 'comma-separated URL prefixes namespaced RancherConnections may use; empty = any',
   },
   podName: { env: 'POD_NAME', help: 'pod name (Downward API); leader identity and Event reporter' },
   podNamespace: { env: 'POD_NAMESPACE', help: 'pod namespace (Downward API)' },

@@ -29,6 +29,9 @@ export interface ConnectionReconcileDeps {
   keyMetrics?: KeyMetrics;
 }
 
+/** NOT_READY_RECHECK_MS is how often a connection that is not Ready is checked again. */
+export const NOT_READY_RECHECK_MS = 5_000;
+
 /** connectionQueueKey is the work-queue key of a connection (ApiKeys use plain namespace/name). */
 export function connectionQueueKey(
   kind: 'RancherConnection' | 'ClusterRancherConnection',
@@ -133,8 +136,11 @@ export async function reconcileConnection(
         'Inventory',
       );
     }
+    // A connection that does not work is re-read every few seconds (the resolver caches the Secret for 5 s
+    // and a refused identity for 10 s, so this costs little): a credential fix shows within seconds, and the
+    // status change re-queues every ApiKey that refers to it.
     const recheck = remaining > 0 ? 1_000 : deps.recheckMs;
-    return { kind: 'done', requeueAfterMs: r.view.ok ? recheck : Math.min(recheck, 30_000) };
+    return { kind: 'done', requeueAfterMs: r.view.ok ? recheck : Math.min(recheck, NOT_READY_RECHECK_MS) };
   } catch (err) {
     return { kind: 'retry', error: err instanceof Error ? err : new Error('connection check failed') };
   }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ApiKey } from '../api/apikey.ts';
-import { matchesSelector } from '../api/common.ts';
-import { ClusterRancherConnectionSchema, RancherConnectionSchema } from '../api/connection.ts';
 import type { SecretStore } from '../kube/secrets.ts';
-import type { ApiVersion, RancherClient, RancherClientOptions, RancherIdentity } from '../rancher/index.ts';
+import type { RancherClient, RancherClientOptions, RancherIdentity } from '../rancher/index.ts';
+import { type Endpoint, type EndpointDeps, endpointOf, refusal as fail } from './connection-endpoint.ts';
+import { type CredentialsOptIn, credentialsSecretRefusal } from './connection-policy.ts';
+import { watchCredentials } from './credential-watch.ts';
 import type { ConnectionView } from './model.ts';
 import { describeRancherFailure } from './rancher-failure.ts';
 
@@ -17,7 +18,12 @@ export interface ConnectionRef {
   kind: 'RancherConnection' | 'ClusterRancherConnection';
   name: string;
   namespace: string;
+  /** The ApiKey's spec.environment; undefined for an account key (checked against a cluster connection's policy). */
+  environment?: string;
 }
+
+/** ConnectionId names a connection itself: namespace '' for a ClusterRancherConnection. */
+export type ConnectionId = Omit<ConnectionRef, 'environment'>;
 
 /** Resolved is a usable Rancher client for a connection, or the reason there is none. */
 export interface Resolved {
@@ -29,10 +35,16 @@ export interface Resolved {
 
 /** ConnectionResolver turns connection references into Rancher clients, enforcing namespace rules. */
 export interface ConnectionResolver {
-  /** resolve checks the connection exists, allows the namespace, has credentials that Rancher accepts. */
+  /**
+   * resolve checks the connection exists, allows the namespace (and, for a cluster connection, the ref's
+   * environment or account key), has credentials that Rancher accepts. `anyNamespace` is the connection
+   * controller's own check: namespace and environment rules do not apply.
+   */
   resolve(ref: ConnectionRef, opts?: { forDeletion?: boolean; anyNamespace?: boolean }): Promise<Resolved>;
-  /** refFor returns the connection reference of an ApiKey. */
+  /** refFor returns the connection reference of an ApiKey, its environment included. */
   refFor(apiKey: ApiKey): ConnectionRef;
+  /** invalidate drops the cached credentials and identity of a connection: the next resolve asks again. */
+  invalidate(ref: ConnectionRef): void;
 }
 
 /** ConnectionResolverDeps are the effects the resolver needs. */
@@ -46,107 +58,99 @@ export interface ConnectionResolverDeps {
   now(): number;
   credentialsTtlMs?: number;
   identityTtlMs?: number;
+  /** Whether an unlabelled Opaque Secret may hold credentials; default optional. */
+  credentialsOptIn?: CredentialsOptIn;
+  /** URL prefixes namespaced RancherConnections may use; empty = any. */
+  allowedUrls?: readonly string[];
+  /** Called for a connection to re-check: Rancher refused its verified credentials, or an ApiKey pass saw new ones. */
+  onInvalidated?(conn: ConnectionId): void;
 }
 
-interface Endpoint {
-  url: string;
-  version: ApiVersion;
-  caBundle?: string;
-  secretNamespace: string;
-  secretName: string;
-  accessKeyKey: string;
-  secretKeyKey: string;
-}
+type Credentials = { accessKey: string; secretKey: string };
 
-const fail = (reason: string, message: string, terminal: boolean): Resolved => ({
-  view: { ok: false, reason, message, terminal },
+// A refusal younger than this does not drop a just-verified identity (a server answering the identity
+// call but refusing another one must not make the connection re-check in a loop).
+const MIN_IDENTITY_AGE_MS = 1_000;
+
+const connectionKey = (c: ConnectionId) => `${c.kind}/${c.namespace}/${c.name}`;
+const idOf = (ref: ConnectionRef): ConnectionId => ({
+  kind: ref.kind,
+  name: ref.name,
+  namespace: ref.kind === 'ClusterRancherConnection' ? '' : ref.namespace,
 });
 
 /** createConnectionResolver caches credentials briefly, clients per credential fingerprint, identities per client. */
 export function createConnectionResolver(deps: ConnectionResolverDeps): ConnectionResolver {
   const credTtl = deps.credentialsTtlMs ?? 5_000;
   const idTtl = deps.identityTtlMs ?? 300_000;
-  const creds = new Map<string, { at: number; value: { accessKey: string; secretKey: string } | Resolved }>();
+  const optIn = deps.credentialsOptIn ?? 'optional';
+  const policy: EndpointDeps = {
+    connections: deps.connections,
+    clusterConnections: deps.clusterConnections,
+    namespaceLabels: deps.namespaceLabels,
+    operatorNamespace: deps.operatorNamespace,
+    allowedUrls: deps.allowedUrls ?? [],
+  };
+  const creds = new Map<string, { at: number; value: Credentials | Resolved }>();
   const clients = new Map<string, RancherClient>();
   const identities = new Map<string, { at: number; value: RancherIdentity | Resolved }>();
   const lastGood = new Map<string, Resolved>();
+  /** Which connections last resolved to each fingerprint, and each connection's fingerprint and cred key. */
+  const users = new Map<string, Map<string, ConnectionId>>();
+  const used = new Map<string, { fp: string; credKey: string }>();
 
-  async function endpointOf(ref: ConnectionRef, anyNamespace: boolean): Promise<Endpoint | Resolved> {
-    if (ref.kind === 'RancherConnection') {
-      const raw = deps.connections.get(ref.name, ref.namespace);
-      if (raw === undefined) {
-        return fail(
-          'ConnectionNotFound',
-          `RancherConnection ${ref.name} not found in namespace ${ref.namespace}`,
-          false,
-        );
-      }
-      const parsed = RancherConnectionSchema.safeParse(raw);
-      if (!parsed.success) return fail('InvalidConnection', `RancherConnection ${ref.name} is invalid`, true);
-      const s = parsed.data.spec;
-      return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: ref.namespace };
-    }
-    const raw = deps.clusterConnections.get(ref.name);
-    if (raw === undefined)
-      return fail('ConnectionNotFound', `ClusterRancherConnection ${ref.name} not found`, false);
-    const parsed = ClusterRancherConnectionSchema.safeParse(raw);
-    if (!parsed.success)
-      return fail('InvalidConnection', `ClusterRancherConnection ${ref.name} is invalid`, true);
-    const s = parsed.data.spec;
-    const allowed = s.allowedNamespaces;
-    const byName = allowed?.names?.includes(ref.namespace) ?? false;
-    const bySelector =
-      !anyNamespace && allowed?.selector
-        ? matchesSelector(allowed.selector, await deps.namespaceLabels(ref.namespace))
-        : false;
-    if (!anyNamespace && !byName && !bySelector) {
-      const message = `ClusterRancherConnection ${ref.name} does not allow namespace ${ref.namespace} (spec.allowedNamespaces)`;
-      return fail('NamespaceNotAllowed', message, true);
-    }
-    if (s.credentialsSecretRef.namespace !== deps.operatorNamespace) {
-      const message =
-        `ClusterRancherConnection ${ref.name} refers to a Secret in namespace ${s.credentialsSecretRef.namespace}; ` +
-        `credentials of cluster connections must live in the operator namespace ${deps.operatorNamespace}`;
-      return fail('CredentialsNamespaceNotAllowed', message, true);
-    }
-    return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: s.credentialsSecretRef.namespace };
-  }
-
-  async function credentialsOf(e: Endpoint): Promise<{ accessKey: string; secretKey: string } | Resolved> {
-    const key = `${e.secretNamespace}/${e.secretName}/${e.accessKeyKey}/${e.secretKeyKey}`;
+  async function credentialsOf(e: Endpoint, key: string): Promise<Credentials | Resolved> {
     const hit = creds.get(key);
     if (hit && deps.now() - hit.at < credTtl) return hit.value;
     const secret = await deps.secrets.read(e.secretNamespace, e.secretName);
-    const text = (k: string) => {
-      const v = secret?.data?.[k];
-      return v ? Buffer.from(v, 'base64').toString('utf8').trim() : undefined;
-    };
-    const accessKey = text(e.accessKeyKey);
-    const secretKey = text(e.secretKeyKey);
     const where = `Secret ${e.secretNamespace}/${e.secretName}`;
-    const value: { accessKey: string; secretKey: string } | Resolved = !secret
-      ? fail('CredentialsNotFound', `${where} not found`, false)
-      : !accessKey || !secretKey
-        ? fail(
-            'CredentialsInvalid',
-            `${where} must hold data keys ${e.accessKeyKey} and ${e.secretKeyKey}`,
-            false,
-          )
-        : { accessKey, secretKey };
+    let value: Credentials | Resolved;
+    const refused = secret ? credentialsSecretRefusal(secret, optIn, where) : undefined;
+    if (!secret) value = fail('CredentialsNotFound', `${where} not found`, false);
+    else if (refused) value = fail(refused.reason, refused.message, true);
+    else {
+      const text = (k: string) => {
+        const v = secret.data?.[k];
+        return v ? Buffer.from(v, 'base64').toString('utf8').trim() : undefined;
+      };
+      const accessKey = text(e.accessKeyKey);
+      const secretKey = text(e.secretKeyKey);
+      value =
+        accessKey && secretKey
+          ? { accessKey, secretKey }
+          : fail(
+              'CredentialsInvalid',
+              `${where} must hold data keys ${e.accessKeyKey} and ${e.secretKeyKey}`,
+              false,
+            );
+    }
     creds.set(key, { at: deps.now(), value });
     return value;
   }
 
-  function clientFor(
-    e: Endpoint,
-    c: { accessKey: string; secretKey: string },
-  ): { client: RancherClient; fp: string } {
+  /** dropIdentity forgets a verified identity after a refusal and tells the connections that used it. */
+  function dropIdentity(fp: string): void {
+    const hit = identities.get(fp);
+    if (!hit || !('accountId' in hit.value) || deps.now() - hit.at < MIN_IDENTITY_AGE_MS) return;
+    identities.delete(fp);
+    for (const conn of users.get(fp)?.values() ?? []) deps.onInvalidated?.(conn);
+  }
+
+  function clientFor(e: Endpoint, c: Credentials): { client: RancherClient; fp: string } | Resolved {
     const fp = createHash('sha256')
       .update([e.url, e.version, e.caBundle ?? '', c.accessKey, c.secretKey].join('\n'))
       .digest('hex');
     let client = clients.get(fp);
     if (!client) {
-      client = deps.makeClient({ url: e.url, version: e.version, caBundle: e.caBundle, credentials: c });
+      try {
+        const raw = deps.makeClient({ url: e.url, version: e.version, caBundle: e.caBundle, credentials: c });
+        client = watchCredentials(raw, () => dropIdentity(fp));
+      } catch {
+        // The message names no URL: one that the client refuses may carry anything.
+        const message =
+          'spec.url is not a usable Rancher URL: it must be http(s), without user info or query';
+        return fail('InvalidURL', message, true);
+      }
       clients.set(fp, client);
     }
     return { client, fp };
@@ -174,17 +178,43 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
     return value;
   }
 
+  /** remember records the connection's fingerprint; a change seen by an ApiKey pass re-checks the connection. */
+  function remember(conn: ConnectionId, fp: string, credKey: string, notify: boolean): void {
+    const key = connectionKey(conn);
+    const before = used.get(key);
+    if (before?.fp === fp) return;
+    if (before) users.get(before.fp)?.delete(key);
+    if (before && notify) deps.onInvalidated?.(conn);
+    used.set(key, { fp, credKey });
+    const set = users.get(fp) ?? new Map<string, ConnectionId>();
+    set.set(key, conn);
+    users.set(fp, set);
+  }
+
   return {
     refFor(apiKey) {
-      return { ...apiKey.spec.connectionRef, namespace: apiKey.metadata.namespace ?? '' };
+      const ref: ConnectionRef = { ...apiKey.spec.connectionRef, namespace: apiKey.metadata.namespace ?? '' };
+      if (apiKey.spec.environment !== undefined) ref.environment = apiKey.spec.environment;
+      return ref;
+    },
+    invalidate(ref) {
+      const u = used.get(connectionKey(idOf(ref)));
+      if (!u) return;
+      identities.delete(u.fp);
+      creds.delete(u.credKey);
     },
     async resolve(ref, opts) {
-      const id = `${ref.kind}/${ref.namespace}/${ref.name}`;
-      const e = await endpointOf(ref, opts?.anyNamespace ?? false);
+      // The environment is part of the fallback's key: a deletion never borrows another environment's verdict.
+      const id = `${ref.kind}/${ref.namespace}/${ref.name}/${ref.environment ?? ''}`;
+      const e = await endpointOf(ref, opts?.anyNamespace ?? false, policy);
       if ('view' in e) return opts?.forDeletion ? (lastGood.get(id) ?? e) : e;
-      const c = await credentialsOf(e);
+      const credKey = `${e.secretNamespace}/${e.secretName}/${e.accessKeyKey}/${e.secretKeyKey}`;
+      const c = await credentialsOf(e, credKey);
       if ('view' in c) return opts?.forDeletion ? (lastGood.get(id) ?? c) : c;
-      const { client, fp } = clientFor(e, c);
+      const made = clientFor(e, c);
+      if ('view' in made) return made;
+      const { client, fp } = made;
+      remember(idOf(ref), fp, credKey, !opts?.anyNamespace);
       const identity = await identityOf(client, fp, e);
       if ('view' in identity) return identity;
       const resolved: Resolved = {
@@ -202,8 +232,4 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
       return resolved;
     },
   };
-}
-
-function credsOf(r: { name: string; accessKeyKey: string; secretKeyKey: string }) {
-  return { secretName: r.name, accessKeyKey: r.accessKeyKey, secretKeyKey: r.secretKeyKey };
 }

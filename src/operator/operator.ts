@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/config.ts';
-import { reconcileConnection } from '../controller/connection-reconcile.ts';
+import { connectionQueueKey, reconcileConnection } from '../controller/connection-reconcile.ts';
 import { createConnectionResolver } from '../controller/connections.ts';
 import { createDriftTracker } from '../controller/drift.ts';
 import type { CrashPoint } from '../controller/execute-context.ts';
@@ -88,6 +88,10 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
     operatorNamespace: config.operatorNamespace,
     now: Date.now,
+    credentialsOptIn: config.credentialsOptIn,
+    allowedUrls: config.allowedRancherUrls,
+    // Rancher refused credentials that were verified: the connection re-checks now, not at its recheck.
+    onInvalidated: (c) => queue.add(connectionQueueKey(c.kind, c.namespace, c.name)),
   });
   const keyMetrics = createKeyMetrics(metrics.registry);
   const deps = {
