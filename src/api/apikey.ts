@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { DurationSchema, ObjectMetaSchema, ObjectNameSchema } from './common.ts';
+import {
+  DURATION_PATTERN,
+  DurationSchema,
+  ObjectMetaSchema,
+  ObjectNameSchema,
+  parseDuration,
+} from './common.ts';
 import { ConditionSchema } from './conditions.ts';
 
 const DataKeySchema = z
@@ -50,6 +56,87 @@ export const SecretOutputSchema = z
   })
   .describe('Where and how the key values are written.');
 
+// Texts of the ownership marker (marker.ts): a description that contains them could pass for it.
+const MARKER_TEXTS = [
+  'managed by rancher-apikey-operator',
+  'released by rancher-apikey-operator',
+  'apikey-uid:',
+];
+const MARKER_MESSAGE =
+  'description must not contain the operator\'s ownership marker text ("managed by ' +
+  'rancher-apikey-operator", "released by rancher-apikey-operator", "apikey-uid:")';
+const MARKER_RULE = MARKER_TEXTS.map((t) => `!self.lowerAscii().contains('${t}')`).join(' && ');
+
+/** forgesMarker reports whether a description contains the operator's ownership marker text (any case). */
+export function forgesMarker(text: string): boolean {
+  const lower = text.toLowerCase();
+  return MARKER_TEXTS.some((t) => lower.includes(t));
+}
+
+/** ROTATION_BOUNDS are the limits of spec.rotation, enforced by CEL in the CRD and again when parsing. */
+export const ROTATION_BOUNDS = { minEvery: '1h', maxEvery: '8760h', maxOverlap: '168h' } as const;
+
+const ms = (d: string): number => parseDuration(d) ?? Number.NaN;
+const EVERY_RANGE_MESSAGE = `rotation.every must be between ${ROTATION_BOUNDS.minEvery} and ${ROTATION_BOUNDS.maxEvery}`;
+const OVERLAP_MESSAGE = `rotation.overlap must be at most ${ROTATION_BOUNDS.maxOverlap}`;
+const EVERY_OVERLAP_MESSAGE = 'rotation.every must be longer than rotation.overlap';
+// CEL's duration() fails (instead of answering false) on text it cannot parse or that overflows, and a failing
+// rule cannot ratchet: an object stored under an older CRD could then not even be annotated. So each duration
+// is checked against the schema's own bounds first (CEL's && absorbs the error of the side it skips).
+const parses = (f: string) => `self.${f}.size() <= 16 && self.${f}.matches('${DURATION_PATTERN}')`;
+const OVERLAP_CEL = "(has(self.overlap) ? duration(self.overlap) : duration('10m'))";
+
+/** RotationSchema is spec.rotation: bounded schedule and overlap, so no value can loop or overflow. */
+export const RotationSchema = z
+  .object({
+    every: DurationSchema.optional().describe(
+      `Replace the key on this schedule, such as 720h (30 days); from ${ROTATION_BOUNDS.minEvery} to ` +
+        `${ROTATION_BOUNDS.maxEvery}, and longer than overlap. Omit for on-demand rotation only ` +
+        '(annotation rancher.keyops.dev/rotate-requested-at).',
+    ),
+    overlap: DurationSchema.default('10m').describe(
+      'How long the replaced key stays active after the Secret holds the new pair, so consumers can pick ' +
+        `up the new values before the old ones stop working; at most ${ROTATION_BOUNDS.maxOverlap}.`,
+    ),
+  })
+  .superRefine((r, ctx) => {
+    const overlap = ms(r.overlap);
+    if (!(overlap <= ms(ROTATION_BOUNDS.maxOverlap)))
+      ctx.addIssue({ code: 'custom', path: ['overlap'], message: OVERLAP_MESSAGE });
+    if (r.every === undefined) return;
+    const every = ms(r.every);
+    if (!(every >= ms(ROTATION_BOUNDS.minEvery) && every <= ms(ROTATION_BOUNDS.maxEvery)))
+      ctx.addIssue({ code: 'custom', path: ['every'], message: EVERY_RANGE_MESSAGE });
+    else if (!(every > overlap))
+      ctx.addIssue({ code: 'custom', path: ['every'], message: EVERY_OVERLAP_MESSAGE });
+  })
+  .meta({
+    description:
+      'Zero-downtime key rotation: new key, one Secret write, overlap, then retirement of the old key.',
+    'x-kubernetes-validations': [
+      {
+        rule:
+          `!has(self.every) || (${parses('every')} && ` +
+          `duration(self.every) >= duration('${ROTATION_BOUNDS.minEvery}') && ` +
+          `duration(self.every) <= duration('${ROTATION_BOUNDS.maxEvery}'))`,
+        message: EVERY_RANGE_MESSAGE,
+      },
+      {
+        rule:
+          `!has(self.overlap) || (${parses('overlap')} && ` +
+          `duration(self.overlap) <= duration('${ROTATION_BOUNDS.maxOverlap}'))`,
+        message: OVERLAP_MESSAGE,
+      },
+      {
+        // Reported only when both parse: an unparseable one already fails the rules above.
+        rule:
+          `!has(self.every) || !(${parses('every')}) || (has(self.overlap) && !(${parses('overlap')})) || ` +
+          `duration(self.every) > ${OVERLAP_CEL}`,
+        message: EVERY_OVERLAP_MESSAGE,
+      },
+    ],
+  });
+
 /** ApiKeySpecSchema is the desired state of an ApiKey. */
 export const ApiKeySpecSchema = z
   .object({
@@ -78,27 +165,23 @@ export const ApiKeySpecSchema = z
       .max(255)
       .optional()
       .describe('Name of the key in Rancher. Defaults to metadata.name.'),
-    description: z.string().max(1024).optional().describe('Description of the key in Rancher.'),
+    description: z
+      .string()
+      .max(1024)
+      .refine((text) => !forgesMarker(text), { message: MARKER_MESSAGE })
+      .optional()
+      .meta({
+        description:
+          'Description of the key in Rancher. The operator appends its ownership marker; the marker text ' +
+          'itself is refused here.',
+        'x-kubernetes-validations': [{ rule: MARKER_RULE, message: MARKER_MESSAGE }],
+      }),
     state: z
       .enum(['Active', 'Inactive'])
       .default('Active')
       .describe('Desired Rancher state: Active keys authenticate, Inactive keys do not.'),
     secret: SecretOutputSchema.optional(),
-    rotation: z
-      .object({
-        every: DurationSchema.optional().describe(
-          'Replace the key on this schedule, such as 720h (30 days). Omit for on-demand rotation only ' +
-            '(annotation rancher.keyops.dev/rotate-requested-at).',
-        ),
-        overlap: DurationSchema.default('10m').describe(
-          'How long the replaced key stays active after the Secret holds the new pair, so consumers can pick ' +
-            'up the new values before the old ones stop working.',
-        ),
-      })
-      .optional()
-      .describe(
-        'Zero-downtime key rotation: new key, one Secret write, overlap, then retirement of the old key.',
-      ),
+    rotation: RotationSchema.optional(),
     mode: z
       .enum(['Apply', 'Plan'])
       .default('Apply')

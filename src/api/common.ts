@@ -6,18 +6,30 @@ export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 /** ObjectNameSchema is a Kubernetes object name. */
 export const ObjectNameSchema = z.string().min(1).max(253).regex(DNS_SUBDOMAIN);
 
-/** DurationSchema is a Go-style duration such as `90s`, `10m` or `720h`. */
-export const DurationSchema = z.string().regex(/^([0-9]+(ms|s|m|h))+$/);
+/** DURATION_PATTERN is the text of a bounded duration (the same in zod, OpenAPI and CEL). */
+export const DURATION_PATTERN = '^([0-9]{1,6}(ms|s|m|h))+$';
 
-/** parseDuration converts a Go-style duration (`1h30m`, `250ms`) to milliseconds; undefined if malformed. */
+/**
+ * DurationSchema is a Go-style duration such as `90s`, `10m` or `720h`: at most 16 characters and six digits
+ * per number, so neither CEL's duration() nor parseDuration can overflow on it.
+ */
+export const DurationSchema = z.string().max(16).regex(new RegExp(DURATION_PATTERN));
+
+/** MAX_DURATION_MS bounds parseDuration: beyond about ten years a schedule is meaningless and Date overflows. */
+export const MAX_DURATION_MS = 10 * 366 * 24 * 3_600_000;
+
+/**
+ * parseDuration converts a Go-style duration (`1h30m`, `250ms`) to milliseconds; undefined if malformed or
+ * longer than MAX_DURATION_MS (so `new Date(now + ms)` is always valid).
+ */
 export function parseDuration(text: string): number | undefined {
-  if (!/^([0-9]+(ms|s|m|h))+$/.test(text)) return undefined;
+  if (text.length > 64 || !/^([0-9]+(ms|s|m|h))+$/.test(text)) return undefined;
   const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
   for (const m of text.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
     total += Number(m[1]) * (unit[m[2] ?? 's'] ?? 0);
   }
-  return total;
+  return Number.isFinite(total) && total <= MAX_DURATION_MS ? total : undefined;
 }
 
 /** ObjectMetaSchema is the part of metadata the operator reads; unknown fields are dropped. */

@@ -6,6 +6,7 @@ import { type ObserveDeps, observe } from './observe.ts';
 import { plan } from './plan.ts';
 import { recordPlan } from './plan-mode.ts';
 import { reportCreated } from './report-created.ts';
+import { reportInvalid } from './report-invalid.ts';
 
 /** ReconcileDeps are everything one ApiKey pass needs, injected. */
 export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
@@ -35,6 +36,7 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
         { apiKey: key, problem: observed.invalid },
         'ApiKey does not match the schema; skipping',
       );
+      await reportInvalid(observed.raw, observed.invalid, deps, deps.lastWritten);
       return { kind: 'done' };
     }
     const { observation } = observed;

@@ -2,16 +2,20 @@ import { Watch } from '@kubernetes/client-node';
 
 type WatchArgs = Parameters<Watch['watch']>;
 
+// Phases whose object is a watched resource (ERROR carries a Status, BOOKMARK only a resourceVersion).
+const OBJECT_PHASES = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
 /**
  * GuardedWatch is client-node's Watch with three fixes for ListWatch: a watch() that rejects (for example when
  * credentials cannot be loaded) reports through `done` instead of becoming an unhandled rejection;
  * requestRelist() makes the next watch end at once with 410 so that ListWatch lists again; and after
  * supersede() the callbacks of older watches are dropped, so a late `done` from an aborted watch cannot
- * abort the watch that replaced it.
+ * abort the watch that replaced it. setTransform() rewrites each event's object before ListWatch caches it.
  */
 export class GuardedWatch extends Watch {
   private relistRequested = false;
   private currentGeneration = 0;
+  private transformObject: (obj: unknown) => unknown = (obj) => obj;
 
   /** generation increases with every supersede(); work started under an older one is stale. */
   get generation(): number {
@@ -21,6 +25,11 @@ export class GuardedWatch extends Watch {
   /** supersede marks every watch opened so far as stale: their events and completion are ignored. */
   supersede(): void {
     this.currentGeneration++;
+  }
+
+  /** setTransform passes every ADDED, MODIFIED and DELETED object through fn before the watcher sees it. */
+  setTransform(fn: (obj: unknown) => unknown): void {
+    this.transformObject = fn;
   }
 
   /** requestRelist makes the next watch() answer 410 Gone, forcing ListWatch to list again. */
@@ -47,7 +56,8 @@ export class GuardedWatch extends Watch {
     }
     try {
       const guardedCallback: WatchArgs[2] = (phase, obj, watchObj) => {
-        if (current()) callback(phase, obj, watchObj);
+        if (!current()) return;
+        callback(phase, OBJECT_PHASES.has(phase) ? this.transformObject(obj) : obj, watchObj);
       };
       return await this.connect(path, query, guardedCallback, guardedDone);
     } catch (err) {

@@ -177,6 +177,42 @@ describe('createResilientInformer', () => {
     expect(await h.restarts()).toBe('1');
   });
 
+  it('passes listed objects and every watch event through the transform before they enter the cache', async () => {
+    const big = (name: string, rv: string): Obj =>
+      ({ ...obj(name, rv), data: { v: 'x'.repeat(1_000) } }) as Obj;
+    const handled: unknown[] = [];
+    const h = setup({
+      transform: (o) => {
+        const { data: _dropped, ...rest } = o as Obj & { data?: unknown };
+        return { ...rest, metadata: { ...rest.metadata, annotations: { stripped: 'true' } } };
+      },
+      onAdd: (o) => void handled.push(o),
+      onUpdate: (o) => void handled.push(o),
+      onDelete: (o) => void handled.push(o),
+    });
+    h.lists.push(list('5', big('listed', '3')));
+    await h.informer.start();
+    await h.informer.whenSynced();
+    h.watch.emit('ADDED', big('added', '6'));
+    h.watch.emit('MODIFIED', big('listed', '7'));
+    h.watch.emit('BOOKMARK', obj('', '8'));
+    await flush();
+    for (const name of ['listed', 'added']) {
+      expect(h.informer.get(name, 'ns')).not.toHaveProperty('data');
+      expect(h.informer.get(name, 'ns')?.metadata?.annotations).toEqual({ stripped: 'true' });
+    }
+    expect(h.informer.get('listed', 'ns')?.metadata?.resourceVersion).toBe('7');
+    h.watch.emit('DELETED', big('added', '9'));
+    await flush();
+    expect(h.informer.get('added', 'ns')).toBeUndefined();
+    expect(handled).toHaveLength(4);
+    expect(handled.every((o) => !JSON.stringify(o).includes('xxxx'))).toBe(true);
+    // The watch resumes from the last event: the transformed objects keep their resourceVersion.
+    h.watch.last()[3](null);
+    await flush();
+    expect(h.watch.last()[1]).toMatchObject({ resourceVersion: '9' });
+  });
+
   it('drops a list that was still in flight when a restart superseded it', async () => {
     let release: (l: KubernetesListObject<Obj>) => void = () => {};
     let calls = 0;

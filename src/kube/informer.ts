@@ -30,6 +30,11 @@ export type ResilientInformerOptions<T extends KubernetesObject> = {
   stallTimeoutMs?: number;
   clock?: Clock;
   random?: () => number;
+  /**
+   * transform rewrites every object before it enters the cache, from the list and from every watch event
+   * (for example to drop data the operator does not need). It must be total, pure and idempotent.
+   */
+  transform?: (obj: T) => T;
   /** watch replaces the GuardedWatch built from kubeConfig (tests feed events through it). */
   watch?: GuardedWatch;
 };
@@ -61,6 +66,9 @@ export function createResilientInformer<T extends KubernetesObject>(
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const stallTimeoutMs = options.stallTimeoutMs ?? 300_000;
   const watch = options.watch ?? new GuardedWatch(options.kubeConfig);
+  const transform = options.transform;
+  // ListWatch treats every watched object as a T already; the transform only narrows what is kept of it.
+  if (transform) watch.setTransform((obj) => transform(obj as T));
   let running = false;
   let synced = false;
   let markSynced: () => void = () => {};
@@ -76,7 +84,8 @@ export function createResilientInformer<T extends KubernetesObject>(
   const listFn = async () => {
     const generation = watch.generation;
     watch.clearRelistRequest();
-    const list = await options.listFn();
+    const listed = await options.listFn();
+    const list = transform ? { ...listed, items: listed.items.map(transform) } : listed;
     if (generation !== watch.generation) {
       // A restart happened while this list was in flight: its result must not reach the new cache.
       throw new DOMException('list superseded by a restart', 'AbortError');

@@ -5,6 +5,7 @@ import type { KubeApis } from '../kube/client.ts';
 import { createResilientInformer, type ResilientInformer } from '../kube/informer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { cacheableSecret } from './secret-cache.ts';
 
 /** Handlers receive objects from every informer; they only enqueue keys and never throw. */
 export interface InformerHandlers {
@@ -65,6 +66,7 @@ export function createInformers(
     listFn: () => Promise<List>,
     on: (o: KubernetesObject) => void,
     labelSelector?: string,
+    transform?: (o: KubernetesObject) => KubernetesObject,
   ) =>
     createResilientInformer<KubernetesObject>({
       name,
@@ -72,6 +74,7 @@ export function createInformers(
       path,
       listFn,
       labelSelector: labelSelector || undefined,
+      transform,
       onAdd: on,
       onUpdate: on,
       onDelete: on,
@@ -97,19 +100,24 @@ export function createInformers(
       handlers.connection,
     ),
   );
+  // Anyone who may create Secrets can label them managed-by: the cache keeps data only for small Secrets an
+  // ApiKey controls (cacheableSecret), and the list is read in pages so a relist never holds them all at once.
   const secrets = nss.map((ns) =>
     make(
       'secrets',
       ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
       () =>
-        (ns
-          ? apis.core.listNamespacedSecret({ namespace: ns, labelSelector: secretSelector }, apis.options)
-          : apis.core.listSecretForAllNamespaces(
-              { labelSelector: secretSelector },
-              apis.options,
-            )) as Promise<List>,
+        listInPages(
+          (page) =>
+            (ns
+              ? apis.core.listNamespacedSecret({ namespace: ns, ...page }, apis.options)
+              : apis.core.listSecretForAllNamespaces(page, apis.options)) as Promise<List>,
+          secretSelector,
+          cacheableSecret,
+        ),
       handlers.secret,
       secretSelector,
+      cacheableSecret,
     ),
   );
   const cluster = make(
@@ -132,6 +140,28 @@ export function createInformers(
     },
     hasSynced: () => all.every((i) => i.hasSynced()),
   };
+}
+
+/** SECRET_PAGE is the Secret list page size: at most this many Secrets (1 MiB each at worst) are parsed at once. */
+const SECRET_PAGE = 100;
+
+type Page = { labelSelector: string; limit: number; _continue?: string };
+
+/** listInPages reads a list page by page, transforming each page before the next is fetched. */
+async function listInPages(
+  fetch: (page: Page) => Promise<List>,
+  labelSelector: string,
+  transform: (o: KubernetesObject) => KubernetesObject,
+): Promise<List> {
+  const items: KubernetesObject[] = [];
+  let next: string | undefined;
+  let last: List;
+  do {
+    last = await fetch({ labelSelector, limit: SECRET_PAGE, _continue: next });
+    for (const item of last.items) items.push(transform(item));
+    next = last.metadata?._continue || undefined;
+  } while (next);
+  return { ...last, items, metadata: { resourceVersion: last.metadata?.resourceVersion } };
 }
 
 function multi(

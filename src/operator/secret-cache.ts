@@ -1,0 +1,99 @@
+import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import { GROUP, LABELS } from '../api/names.ts';
+
+/**
+ * CACHE_STRIPPED marks a Secret in the informer cache whose data and annotations were dropped: it exists only
+ * in the cached copy (a live Secret carrying it is stripped too), and the controller reads such a Secret live
+ * (its pair does not read as intact).
+ */
+export const CACHE_STRIPPED = `${GROUP}/cache-stripped`;
+
+/** MAX_CACHED_SECRET_BYTES bounds the data, labels and annotations kept for one ApiKey-controlled Secret. */
+export const MAX_CACHED_SECRET_BYTES = 64 * 1024;
+
+// The labels the operator itself sets (secret-data.ts), the only ones a stripped copy keeps.
+const KEPT_LABELS = [LABELS.managedBy, LABELS.apiKeyName, `${LABELS.apiKeyName}-role`];
+
+type Strings = Record<string, string>;
+type SecretLike = KubernetesObject & { type?: string; data?: Strings };
+
+function strings(value: unknown): Strings | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+}
+
+function bytesOf(record: Strings | undefined): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(record ?? {})) n += k.length + v.length;
+  return n;
+}
+
+/** apiKeyControllerOf returns the Secret's controller reference when it is an ApiKey of this operator's group. */
+function apiKeyControllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | undefined {
+  const ref = meta?.ownerReferences?.find((r) => r.controller === true);
+  if (ref?.kind !== 'ApiKey' || !ref.apiVersion?.startsWith(`${GROUP}/`)) return undefined;
+  return ref;
+}
+
+function baseMeta(meta: V1ObjectMeta | undefined): V1ObjectMeta {
+  const ref = meta?.ownerReferences?.find((r) => r.controller === true);
+  return {
+    name: meta?.name,
+    namespace: meta?.namespace,
+    uid: meta?.uid,
+    resourceVersion: meta?.resourceVersion,
+    creationTimestamp: meta?.creationTimestamp,
+    deletionTimestamp: meta?.deletionTimestamp,
+    ownerReferences: ref
+      ? [
+          {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            name: ref.name,
+            uid: ref.uid,
+            controller: true,
+            blockOwnerDeletion: ref.blockOwnerDeletion,
+          },
+        ]
+      : undefined,
+  };
+}
+
+/**
+ * cacheableSecret is the Secret informer's transform: it keeps data, labels and annotations only for a
+ * Secret controlled by an ApiKey whose data, labels and annotations are small; every other Secret (anyone
+ * may label one "managed-by") is cached as metadata only, with data dropped and CACHE_STRIPPED set. Pure,
+ * total and idempotent; managedFields and finalizers are never kept.
+ */
+export function cacheableSecret(obj: KubernetesObject): KubernetesObject {
+  const secret: SecretLike = obj;
+  const meta = secret.metadata;
+  const labels = strings(meta?.labels);
+  const annotations = strings(meta?.annotations);
+  const data = strings(secret.data);
+  const size = bytesOf(data) + bytesOf(labels) + bytesOf(annotations) + (secret.type?.length ?? 0);
+  const keep =
+    apiKeyControllerOf(meta) !== undefined &&
+    size <= MAX_CACHED_SECRET_BYTES &&
+    annotations?.[CACHE_STRIPPED] === undefined;
+  if (keep) {
+    const full: SecretLike = {
+      apiVersion: secret.apiVersion,
+      kind: secret.kind,
+      metadata: { ...baseMeta(meta), labels, annotations },
+      type: secret.type,
+      data,
+    };
+    return full;
+  }
+  const kept = Object.fromEntries(
+    KEPT_LABELS.flatMap((k) => (labels?.[k] !== undefined ? [[k, labels[k]]] : [])),
+  );
+  return {
+    apiVersion: secret.apiVersion,
+    kind: secret.kind,
+    metadata: { ...baseMeta(meta), labels: kept, annotations: { [CACHE_STRIPPED]: 'true' } },
+  };
+}
