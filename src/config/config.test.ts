@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       rancherTimeoutMs: 15_000,
       credentialsOptIn: 'optional',
       allowedRancherUrls: [],
+      tenantSlowAfterMs: 1_000,
       operatorNamespace: 'rancher-apikey-operator-system',
     });
   });
@@ -101,6 +102,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the tenant budget: the cap is unset by default (derived from concurrency) and bounded', () => {
+    expect(loadConfig([], {}).tenantMaxSlowPasses).toBeUndefined();
+    const c = loadConfig(['--tenant-slow-after=2s'], { TENANT_MAX_SLOW_PASSES: '3' });
+    expect(c).toMatchObject({ tenantMaxSlowPasses: 3, tenantSlowAfterMs: 2_000 });
+    const problems = problemsOf(() =>
+      loadConfig([], { TENANT_MAX_SLOW_PASSES: '0', TENANT_SLOW_AFTER: '5ms' }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^--tenant-max-slow-passes \/ TENANT_MAX_SLOW_PASSES: .*\(got "0"\)$/),
+      expect.stringMatching(/^--tenant-slow-after \/ TENANT_SLOW_AFTER: must be at least 100ms/),
+    ]);
+  });
+
   it('rejects leader election timings that violate client-go constraints', () => {
     const problems = problemsOf(() => loadConfig(['--lease-duration=10s', '--renew-deadline=10s'], {}));
     expect(problems).toEqual([
@@ -148,5 +162,9 @@ describe('helpText', () => {
       if ('flag' in source) expect(text).toContain(`--${source.flag}`);
       expect(text).toContain(source.env);
     }
+  });
+
+  it('states the real default of the worker count', () => {
+    expect(helpText()).toMatch(/--concurrency \[CONCURRENCY\] +parallel reconciles, 1..256 \(default "16"\)/);
   });
 });

@@ -105,6 +105,9 @@ export const ConfigSchema = z
     healthPort: integer(0, 65_535).prefault('8081'),
     metricsPort: integer(0, 65_535).prefault('8080'),
     rancherTimeoutMs: duration(1).prefault('15s'),
+    // Unset means max(2, concurrency / 4), derived where the queue is built.
+    tenantMaxSlowPasses: integer(1, 256).optional(),
+    tenantSlowAfterMs: duration(100).prefault('1s'),
     credentialsOptIn: z
       .string()
       .trim()
@@ -166,7 +169,7 @@ export const SETTING_SOURCES = {
   concurrency: {
     flag: 'concurrency',
     env: 'CONCURRENCY',
-    fallback: '4',
+    fallback: '16',
     help: 'parallel reconciles, 1..256',
   },
   driftCheckIntervalMs: {
@@ -235,6 +238,18 @@ export const SETTING_SOURCES = {
     env: 'RANCHER_TIMEOUT',
     fallback: '15s',
     help: 'deadline of one Rancher API request',
+  },
+  tenantMaxSlowPasses: {
+    flag: 'tenant-max-slow-passes',
+    env: 'TENANT_MAX_SLOW_PASSES',
+    fallback: 'max(2, concurrency/4)',
+    help: 'reconciles one namespace may run at once while its Rancher is slow; the rest wait without a worker',
+  },
+  tenantSlowAfterMs: {
+    flag: 'tenant-slow-after',
+    env: 'TENANT_SLOW_AFTER',
+    fallback: '1s',
+    help: 'a reconcile running longer than this marks its namespace slow',
   },
   credentialsOptIn: {
     flag: 'credentials-opt-in',

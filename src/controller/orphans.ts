@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { RancherApiKey, RancherClient } from '../rancher/index.ts';
+import { INVENTORY_LIST_LIMITS, type RancherApiKey, type RancherClient } from '../rancher/index.ts';
 import { ownerFromDescription, uidFromDescription } from './marker.ts';
 import { retireStep } from './plan-steps.ts';
 
@@ -48,7 +48,13 @@ export async function findOrphans(
   const scopes: (string | undefined)[] = [undefined, ...[...envs].sort()];
   const out: OrphanKey[] = [];
   for (const environment of scopes) {
-    for (const key of await client.listKeys({ environment }, filter)) {
+    // The inventory spans the whole connection: it gets the large list limits (lookups keep the small ones)
+    // and holds only marked keys, so a server that ignores the filter costs little memory.
+    const options = {
+      ...INVENTORY_LIST_LIMITS,
+      keep: (k: RancherApiKey) => !!uidFromDescription(k.description),
+    };
+    for (const key of await client.listKeys({ environment }, filter, options)) {
       const uid = uidFromDescription(key.description);
       const owner = ownerFromDescription(key.description);
       if (!uid || !owner || live.has(uid) || ['removing', 'removed', 'purging', 'purged'].includes(key.state))

@@ -9,8 +9,8 @@ export interface RancherFailure {
 }
 
 /**
- * describeRancherFailure maps a failed Rancher call to a stable condition reason: wrong credentials
- * and refusals are terminal, outages and timeouts are retryable.
+ * describeRancherFailure maps a failed Rancher call to a stable condition reason: wrong credentials,
+ * refusals and answers beyond the client's limits are terminal, outages and timeouts are retryable.
  */
 export function describeRancherFailure(err: unknown, what: string): RancherFailure {
   if (!(err instanceof RancherError)) {
@@ -45,6 +45,14 @@ export function describeRancherFailure(err: unknown, what: string): RancherFailu
         code: err.code,
         message: `cannot reach ${what}: ${detail}`,
         retryable: true,
+      };
+    case 'LimitExceeded':
+      // The message names the limit that was crossed (keys, pages, bytes); it never holds a URL or body.
+      return {
+        reason: 'RancherResponseTooLarge',
+        code: err.code,
+        message: `${what} answered more than the operator accepts: ${err.message} (${err.code})`,
+        retryable: false,
       };
     default:
       return {

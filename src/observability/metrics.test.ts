@@ -20,6 +20,7 @@ const EXPECTED_NAMES = [
   'rancher_apikey_operator_rancher_request_duration_seconds',
   'rancher_apikey_operator_apikeys',
   'rancher_apikey_operator_informer_restarts_total',
+  'rancher_apikey_operator_tenant_budget_passes_total',
 ];
 
 describe('createMetrics', () => {

@@ -34,6 +34,8 @@ export type Metrics = {
   rancherRequest(action: string, status: number | string, seconds: number): void;
   setApiKeys(state: string, count: number): void;
   informerRestarted(resource: string): void;
+  /** tenantBudget counts passes of a slow namespace that were deferred or gave their worker back. */
+  tenantBudget(namespace: string, outcome: 'deferred' | 'released'): void;
 };
 
 const RECONCILE_BUCKETS = [
@@ -123,6 +125,12 @@ export function createMetrics(): Metrics {
     labelNames: ['resource'] as const,
     registers,
   });
+  const tenantBudget = new Counter({
+    name: 'rancher_apikey_operator_tenant_budget_passes_total',
+    help: 'Reconciles of a slow namespace deferred without a worker or moved off their worker, partitioned by namespace',
+    labelNames: ['namespace', 'outcome'] as const,
+    registers,
+  });
 
   return {
     registry,
@@ -153,6 +161,7 @@ export function createMetrics(): Metrics {
     },
     setApiKeys: (state, count) => apiKeys.set({ state }, count),
     informerRestarted: (resource) => informerRestarts.inc({ resource }),
+    tenantBudget: (namespace, outcome) => tenantBudget.inc({ namespace, outcome }),
   };
 }
 

@@ -5,7 +5,9 @@ import { createConnectionResolver } from '../controller/connections.ts';
 import { createDriftTracker } from '../controller/drift.ts';
 import type { CrashPoint } from '../controller/execute-context.ts';
 import { type ReconcileResult, reconcileApiKey } from '../controller/reconcile.ts';
+import { createTenantBudget, defaultTenantCap } from '../controller/tenant-budget.ts';
 import { createWorkQueue } from '../controller/workqueue.ts';
+import { realClock } from '../controller/workqueue-clock.ts';
 import { createKubeApis } from '../kube/client.ts';
 import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
@@ -127,6 +129,17 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const controller = metrics.controller('apikey');
   controller.setMaxConcurrentReconciles(config.concurrency);
 
+  // One slow or hostile Rancher must not hold every worker: a slow namespace gets `cap` of them.
+  const budget = createTenantBudget({
+    cap: config.tenantMaxSlowPasses ?? defaultTenantCap(config.concurrency),
+    slowAfterMs: config.tenantSlowAfterMs,
+    maxReleased: config.concurrency,
+    clock: realClock,
+    onDeferred: (ns) => metrics.tenantBudget(ns, 'deferred'),
+    onReleased: (ns) => metrics.tenantBudget(ns, 'released'),
+    onReleasedError: (key, err) => logger.error({ key, err }, 'worker failed'),
+  });
+
   async function work(key: string): Promise<void> {
     const started = performance.now();
     controller.workerStarted();
@@ -161,7 +174,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     started = true;
     while (!caches.hasSynced()) await new Promise((r) => setTimeout(r, 50));
     logger.info({ identity }, 'caches synced; reconciling');
-    queue.run(work);
+    queue.run((key) =>
+      budget.run(
+        key,
+        () => work(key),
+        (ms) => queue.addAfter(key, ms),
+      ),
+    );
   };
   const elector = config.leaderElect
     ? createLeaderElector({
@@ -186,6 +205,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     isReady: () => caches.hasSynced(),
     async stop() {
       await queue.shutdown({ drain: true });
+      await budget.idle();
       await elector?.stop();
       await caches.stop();
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
 import { describeAction, invalidResponse, RancherError } from './errors.ts';
+import { LOOKUP_LIST_LIMITS, listPages } from './list-pages.ts';
 import {
   ApiKeySchemaResourceSchema,
-  CollectionSchema,
   CreatedRancherApiKeySchema,
   IdentityHeadersSchema,
   type RancherApiKey,
@@ -12,24 +11,14 @@ import {
 import { createTransport, type HttpResponse, type Transport } from './transport.ts';
 import type { RancherClient, RancherClientOptions } from './types.ts';
 import { createRancherUrls, normalizeBaseUrl, type RancherUrls } from './urls.ts';
+import { parseWire } from './wire.ts';
 
-const DEFAULTS = { connectMs: 5_000, headersMs: 10_000, bodyMs: 10_000, deadlineMs: 15_000 };
-const LIST_PAGE_SIZE = '1000';
-const MAX_PAGES = 10_000;
+export { parseWire } from './wire.ts';
+
+// A hostile or stuck server can hold a call at most this long: headers within 8 s, no 5 s silence inside a
+// body, 15 s for the whole call including retries (lists have their own, longer deadline per list).
+const DEFAULTS = { connectMs: 5_000, headersMs: 8_000, bodyMs: 5_000, deadlineMs: 15_000 };
 const DEFAULT_WAIT = { timeoutMs: 30_000, intervalMs: 250 };
-
-/** parseWire parses a response body with a schema, naming only the offending field paths on failure. */
-export function parseWire<S extends z.ZodType>(
-  schema: S,
-  action: string,
-  json: unknown,
-  status?: number,
-): z.output<S> {
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const paths = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].slice(0, 5);
-  throw invalidResponse(action, `unexpected response shape at ${paths.join(', ')}`, status);
-}
 
 const parseKey = (action: string, res: HttpResponse): RancherApiKey =>
   parseWire(RancherApiKeySchema, action, res.json, res.status);
@@ -95,10 +84,25 @@ export function createRancherClient(opts: RancherClientOptions): RancherClient {
     },
     async findKeyByPublicValue(publicValue, scope) {
       // Rancher silently ignores unknown filters, so the match is checked here as well.
-      const keys = await listPages(transport, urls, 'findKeyByPublicValue', scope, { publicValue });
+      const action = 'findKeyByPublicValue';
+      const keys = await listPages(transport, urls, {
+        action,
+        scope,
+        filters: { publicValue },
+        limits: LOOKUP_LIST_LIMITS,
+      });
       return keys.find((k) => k.publicValue === publicValue);
     },
-    listKeys: (scope, filters) => listPages(transport, urls, 'listKeys', scope, filters ?? {}),
+    listKeys: (scope, filters, options) => {
+      const { keep, ...limits } = options ?? {};
+      return listPages(transport, urls, {
+        action: 'listKeys',
+        scope,
+        filters: filters ?? {},
+        limits: { ...LOOKUP_LIST_LIMITS, ...limits },
+        ...(keep === undefined ? {} : { keep }),
+      });
+    },
     async createKey(input, scope) {
       const action = 'createKey';
       const body = definedOnly({ ...input });
@@ -136,29 +140,6 @@ export function createRancherClient(opts: RancherClientOptions): RancherClient {
     },
     close: () => transport.close(),
   };
-}
-
-async function listPages(
-  transport: Transport,
-  urls: RancherUrls,
-  action: string,
-  scope: { environment?: string } | undefined,
-  filters: Record<string, string>,
-): Promise<RancherApiKey[]> {
-  const keys: RancherApiKey[] = [];
-  const seen = new Set<string>();
-  let url: string | undefined =
-    `${urls.collection(scope)}?${new URLSearchParams({ limit: LIST_PAGE_SIZE, ...filters })}`;
-  while (url !== undefined) {
-    if (seen.has(url) || seen.size >= MAX_PAGES) throw invalidResponse(action, 'pagination does not end');
-    seen.add(url);
-    const res = await transport.send({ action, method: 'GET', url, retry: 'idempotent' });
-    const page = parseWire(CollectionSchema, action, res.json, res.status);
-    for (const item of page.data) keys.push(parseWire(RancherApiKeySchema, action, item, res.status));
-    const next = page.pagination?.next;
-    url = next === null || next === undefined || next === '' ? undefined : urls.rebase(action, next);
-  }
-  return keys;
 }
 
 async function waitForTransition(

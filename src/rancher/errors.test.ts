@@ -44,6 +44,7 @@ describe('isRetryable', () => {
     ['NotUnique', false],
     ['NotAllowedInState', false],
     ['InvalidResponse', false],
+    ['LimitExceeded', false],
   ])('%s -> %s', (code, expected) => {
     expect(isRetryable(new RancherError(code, 'x'))).toBe(expected);
   });

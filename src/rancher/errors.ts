@@ -13,6 +13,7 @@ export const RancherErrorCodeSchema = z.enum([
   'Transport',
   'Timeout',
   'InvalidResponse',
+  'LimitExceeded',
 ]);
 
 /** RancherErrorCode is the stable, branchable classification of a failed Rancher call. */
@@ -99,6 +100,14 @@ export function errorFromResponse(action: string, status: number, rawBody: strin
     status,
     ...(rancherCode === undefined ? {} : { rancherCode }),
   });
+}
+
+/**
+ * limitExceeded builds the LimitExceeded error for a response or list larger than the client accepts;
+ * `limit` names the limit and its value (never a URL or body), e.g. `more than 100 keys (key limit)`.
+ */
+export function limitExceeded(action: string, limit: string): RancherError {
+  return new RancherError('LimitExceeded', `cannot ${describeAction(action)}: ${limit}`);
 }
 
 /** invalidResponse builds the InvalidResponse error for a response that is not what the API promises. */

@@ -1,6 +1,14 @@
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
-import { describeAction, errorFromResponse, invalidResponse, isRetryable, RancherError } from './errors.ts';
+import {
+  describeAction,
+  errorFromResponse,
+  invalidResponse,
+  isRetryable,
+  limitExceeded,
+  RancherError,
+} from './errors.ts';
 import type { RancherCallReport, RancherCredentials } from './types.ts';
 
 /**
@@ -18,13 +26,18 @@ export interface HttpRequest {
   body?: unknown;
   /** Credentials for this call only (verifyKey); default the transport's own. */
   credentials?: RancherCredentials;
+  /** An extra abort signal, such as the deadline of a whole list; it ends retries too. */
+  signal?: AbortSignal;
+  /** A tighter cap on this response body than MAX_BODY_BYTES (a list's remaining byte budget), named in the error. */
+  bodyLimit?: { bytes: number; name: string };
 }
 
-/** HttpResponse is a 2xx response with its parsed JSON body. */
+/** HttpResponse is a 2xx response with its parsed JSON body and the body's size in bytes. */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   json: unknown;
+  bytes: number;
 }
 
 /** TransportOptions are the resolved client options the transport needs. */
@@ -52,7 +65,9 @@ type Outcome =
   | { ok: true; response: HttpResponse | undefined }
   | { ok: false; error: RancherError; unsent: boolean };
 
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** MAX_BODY_BYTES caps one 2xx response body: a page of 1,000 keys is 1-2 MiB of JSON. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const BODY_LIMIT = { bytes: MAX_BODY_BYTES, name: 'response body larger than 8 MiB (response limit)' };
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_BACKOFF_MS = 5_000;
 // Failures of the connect phase: the request was provably never written, so even a write may be resent.
@@ -86,19 +101,31 @@ export function toRancherError(action: string, err: unknown, deadline: AbortSign
   return new RancherError('Transport', `cannot ${what}: transport error ${code ?? 'unknown'}`, { cause });
 }
 
-async function readBody(body: Dispatcher.ResponseData['body'], max: number, action: string): Promise<string> {
-  const chunks: Buffer[] = [];
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  limit: { bytes: number; name: string },
+  action: string,
+): Promise<{ raw: string; bytes: number }> {
+  // Chunks are decoded as they arrive: no second copy of a large body is held outside the JS heap.
+  const decoder = new StringDecoder('utf8');
+  const parts: string[] = [];
   let size = 0;
   for await (const chunk of body) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buf.length;
-    if (size > max) {
+    if (size > limit.bytes) {
       body.destroy();
-      throw invalidResponse(action, 'response body too large');
+      throw limitExceeded(action, limit.name);
     }
-    chunks.push(buf);
+    parts.push(decoder.write(buf));
   }
-  return Buffer.concat(chunks).toString('utf8');
+  parts.push(decoder.end());
+  return { raw: parts.join(''), bytes: size };
+}
+
+function bodyLimitOf(req: HttpRequest, ok: boolean): { bytes: number; name: string } {
+  if (!ok) return { bytes: MAX_ERROR_BODY_BYTES, name: 'error body larger than 64 KiB (response limit)' };
+  return req.bodyLimit !== undefined && req.bodyLimit.bytes < MAX_BODY_BYTES ? req.bodyLimit : BODY_LIMIT;
 }
 
 function basicAuth(c: RancherCredentials): string {
@@ -149,12 +176,12 @@ export function createTransport(opts: TransportOptions): Transport {
       });
       status = res.statusCode;
       const ok = status >= 200 && status < 300;
-      const raw = await readBody(res.body, ok ? MAX_BODY_BYTES : MAX_ERROR_BODY_BYTES, req.action);
+      const { raw, bytes } = await readBody(res.body, bodyLimitOf(req, ok), req.action);
       if (status === 404 && absentOk) return { ok: true, response: undefined };
       if (!ok) return { ok: false, error: errorFromResponse(req.action, status, raw), unsent: false };
       return {
         ok: true,
-        response: { status, headers: res.headers, json: parseJson(req.action, raw, status) },
+        response: { status, headers: res.headers, json: parseJson(req.action, raw, status), bytes },
       };
     } catch (err) {
       const code = errorCodeOf(err);
@@ -172,13 +199,15 @@ export function createTransport(opts: TransportOptions): Transport {
   }
 
   async function sendWithRetries(req: HttpRequest, absentOk: boolean): Promise<HttpResponse | undefined> {
-    const deadline = AbortSignal.timeout(opts.timeouts.deadlineMs);
+    const timeout = AbortSignal.timeout(opts.timeouts.deadlineMs);
+    const deadline = req.signal === undefined ? timeout : AbortSignal.any([timeout, req.signal]);
     const endsAt = performance.now() + opts.timeouts.deadlineMs;
     for (let n = 0; ; n++) {
       const outcome = await attempt(req, absentOk, deadline);
       if (outcome.ok) return outcome.response;
       const delay = Math.min(MAX_BACKOFF_MS, opts.retryBackoffMs * 2 ** n) * (0.5 + Math.random() / 2);
-      if (!mayRetry(req, outcome, n) || performance.now() + delay >= endsAt) throw outcome.error;
+      const late = performance.now() + delay >= endsAt || deadline.aborted;
+      if (!mayRetry(req, outcome, n) || late) throw outcome.error;
       await sleep(delay);
     }
   }

@@ -22,6 +22,24 @@ export interface RancherCallReport {
   durationMs: number;
 }
 
+/**
+ * ListLimits bounds one paged list, so that a server that pages forever or answers slowly costs a known
+ * amount of memory and time: at most `maxKeys` keys, `maxPages` pages and `maxBytes` of response bodies,
+ * all within `deadlineMs` (the whole list, every page and retry included).
+ */
+export interface ListLimits {
+  maxKeys: number;
+  maxPages: number;
+  maxBytes: number;
+  deadlineMs: number;
+}
+
+/**
+ * ListOptions bound one listKeys call (unset limits keep LOOKUP_LIST_LIMITS) and select the keys to hold:
+ * `keep` runs on every listed key, so a long list that yields few wanted keys costs little memory.
+ */
+export type ListOptions = Partial<ListLimits> & { keep?: (key: RancherApiKey) => boolean };
+
 /** RancherClientOptions configures one client: endpoint, credentials, TLS, timeouts, retries and hooks. */
 export interface RancherClientOptions {
   /** Base URL without version, e.g. https://rancher.example.com (a trailing /v1 or /v2-beta is tolerated). */
@@ -30,7 +48,7 @@ export interface RancherClientOptions {
   credentials: RancherCredentials;
   /** PEM bundle that replaces the default trust store for this client. */
   caBundle?: string;
-  /** Defaults: connect 5s, headers 10s, body 10s, deadline 15s (whole call including retries). */
+  /** Defaults: connect 5s, headers 8s, body 5s (idle), deadline 15s (whole call including retries). */
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number; deadlineMs?: number };
   /** Retries for idempotent calls (GET, PUT); default 2. */
   retries?: number;
@@ -70,10 +88,22 @@ export interface RancherClient {
   identity(): Promise<RancherIdentity>;
   /** getKey reads one key by id (removed and purged keys included); a 404 yields undefined. */
   getKey(id: string, scope?: KeyScope): Promise<RancherApiKey | undefined>;
-  /** findKeyByPublicValue returns the listed (non-removed) key with that publicValue, if any. */
+  /**
+   * findKeyByPublicValue returns the listed (non-removed) key with that publicValue, if any; the lookup is
+   * bounded by LOOKUP_LIST_LIMITS (a filtered list holds one key, never thousands).
+   */
   findKeyByPublicValue(publicValue: string, scope?: KeyScope): Promise<RancherApiKey | undefined>;
-  /** listKeys lists keys with Rancher filters such as `{ name: 'x' }`, following pagination.next. */
-  listKeys(scope?: KeyScope, filters?: Record<string, string>): Promise<RancherApiKey[]>;
+  /**
+   * listKeys lists keys with Rancher filters such as `{ name: 'x' }`, following pagination.next, within
+   * the options' limits (default LOOKUP_LIST_LIMITS; pass INVENTORY_LIST_LIMITS for a connection-wide
+   * inventory) and returning only the keys `keep` selects (default all). Exceeding a key, page or byte
+   * limit throws LimitExceeded; exceeding the list deadline throws Timeout.
+   */
+  listKeys(
+    scope?: KeyScope,
+    filters?: Record<string, string>,
+    options?: ListOptions,
+  ): Promise<RancherApiKey[]>;
   /** createKey creates a key and returns its one-time secretValue; it is never retried. */
   createKey(input: CreateKeyInput, scope?: KeyScope): Promise<CreatedRancherApiKey>;
   /** updateKey PUTs name/description to the key's self link. */
