@@ -44,7 +44,7 @@ export type StagingView =
 /** RancherView is what observe learned from Rancher, if it asked. */
 export type RancherView =
   | { checked: false }
-  | { checked: true; error: { code: string; message: string; retryable: boolean } }
+  | { checked: true; error: { code: string; reason: string; message: string; retryable: boolean } }
   | {
       checked: true;
       /** The key recorded in status.id, if Rancher still has it (any state). */

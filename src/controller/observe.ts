@@ -194,6 +194,9 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
     };
   } catch (err) {
     const f = describeRancherFailure(err, `Rancher at ${out.url}`);
-    return { checked: true, error: { code: f.code, message: f.message, retryable: f.retryable } };
+    return {
+      checked: true,
+      error: { code: f.code, reason: f.reason, message: f.message, retryable: f.retryable },
+    };
   }
 }

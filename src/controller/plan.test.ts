@@ -209,11 +209,22 @@ describe('plan: live ApiKey', () => {
 
   it('a removed old key is purged and then dropped from status.retiring', () => {
     const removed = key({ id: '1c9', publicValue: 'B', state: 'removed' });
-    expect(
-      plan(obs({ rancher: checked({ byId: key(), bySecret: key(), retiring: [removed] }) })).actions,
-    ).toEqual([{ type: 'PurgeKey', id: '1c9' }]);
-    const purged = plan(obs({ rancher: checked({ byId: key(), bySecret: key(), retiring: [] }) }));
+    // The ApiKey's status lists the old key as retiring, as it does once a replaced key is being retired.
+    const status: ApiKeyStatus = {
+      id: '1c10',
+      retiring: [{ id: '1c9', publicValue: 'B', reason: 'Rotated' }],
+    };
+    const removing = plan(
+      obs({ rancher: checked({ byId: key(), bySecret: key(), retiring: [removed] }) }, {}, status),
+    );
+    expect(removing.actions).toEqual([{ type: 'PurgeKey', id: '1c9' }]);
+    expect(removing.status?.retiring).toEqual([{ id: '1c9', publicValue: 'B', reason: 'Rotated' }]);
+    // Once purged, observe no longer returns the key: the entry leaves status.retiring.
+    const purged = plan(
+      obs({ rancher: checked({ byId: key(), bySecret: key(), retiring: [] }) }, {}, status),
+    );
     expect(purged.status?.retiring).toBeUndefined();
+    expect(purged.actions).toEqual([]);
   });
 
   it('a key deactivated out of band is activated again (drift)', () => {
@@ -233,7 +244,12 @@ describe('plan: live ApiKey', () => {
       obs({
         rancher: {
           checked: true,
-          error: { code: 'Transport', message: 'cannot reach Rancher', retryable: true },
+          error: {
+            code: 'Transport',
+            reason: 'RancherUnavailable',
+            message: 'cannot reach Rancher',
+            retryable: true,
+          },
         },
       }),
     );
@@ -242,9 +258,30 @@ describe('plan: live ApiKey', () => {
     expect(p.status?.conditions[0]?.reason).toBe('RancherUnavailable');
   });
 
+  it('a Rancher answer beyond the list limits stalls with the reason observe mapped (RancherResponseTooLarge)', () => {
+    const error = {
+      code: 'LimitExceeded',
+      reason: 'RancherResponseTooLarge',
+      message: 'over 100 keys',
+      retryable: false,
+    };
+    const p = plan(obs({ rancher: { checked: true, error } }));
+    expect(p.actions).toEqual([]);
+    expect(p.retry).toBe(false);
+    expect(p.status?.conditions.map((c) => [c.type, c.reason])).toContainEqual([
+      'Stalled',
+      'RancherResponseTooLarge',
+    ]);
+  });
+
   it('wrong credentials are terminal: Stalled RancherUnauthorized', () => {
     const p = plan(
-      obs({ rancher: { checked: true, error: { code: 'Unauthorized', message: '401', retryable: false } } }),
+      obs({
+        rancher: {
+          checked: true,
+          error: { code: 'Unauthorized', reason: 'RancherUnauthorized', message: '401', retryable: false },
+        },
+      }),
     );
     expect(p.status?.conditions.map((c) => c.type)).toContain('Stalled');
     expect(p.status?.conditions[0]?.reason).toBe('RancherUnauthorized');
@@ -332,7 +369,10 @@ describe('plan: the finalizer guards Rancher writes only', () => {
       {
         hasFinalizer: false,
         secret: { state: 'absent' },
-        rancher: { checked: true, error: { code: 'Forbidden', message: 'no access', retryable: false } },
+        rancher: {
+          checked: true,
+          error: { code: 'Forbidden', reason: 'RancherForbidden', message: 'no access', retryable: false },
+        },
       },
       {},
       {},

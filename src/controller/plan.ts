@@ -65,12 +65,7 @@ function planLive(o: Observation): Plan {
   if (!r.checked) return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   if ('error' in r) {
     return blocked(o, actions, {
-      reason:
-        r.error.code === 'Unauthorized'
-          ? 'RancherUnauthorized'
-          : r.error.code === 'Forbidden'
-            ? 'RancherForbidden'
-            : 'RancherUnavailable',
+      reason: r.error.reason,
       message: r.error.message,
       terminal: !r.error.retryable,
       retry: r.error.retryable,

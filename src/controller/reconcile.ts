@@ -1,3 +1,4 @@
+import { FINALIZER } from '../api/names.ts';
 import type { KeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { execute } from './execute.ts';
@@ -6,7 +7,7 @@ import { type ObserveDeps, observe } from './observe.ts';
 import { plan } from './plan.ts';
 import { recordPlan } from './plan-mode.ts';
 import { reportCreated } from './report-created.ts';
-import { reportInvalid } from './report-invalid.ts';
+import { releaseInvalid, reportInvalid } from './report-invalid.ts';
 
 /** ReconcileDeps are everything one ApiKey pass needs, injected. */
 export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
@@ -36,6 +37,7 @@ export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise
         { apiKey: key, problem: observed.invalid },
         'ApiKey does not match the schema; skipping',
       );
+      if (await releaseInvalid(observed.raw, FINALIZER, deps)) return { kind: 'done' };
       await reportInvalid(observed.raw, observed.invalid, deps, deps.lastWritten);
       return { kind: 'done' };
     }

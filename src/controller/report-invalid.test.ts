@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRecorder } from '../kube/events.ts';
 import type { ResourceWriter } from '../kube/resources.ts';
-import { invalidMessage, reportInvalid } from './report-invalid.ts';
+import { invalidMessage, releaseInvalid, reportInvalid } from './report-invalid.ts';
 
 function fakeDeps() {
   const patches: { name: string; status: Record<string, unknown> }[] = [];
   const events: { type: string; reason: string; note: string }[] = [];
+  const finalizerWrites: string[][] = [];
   const resources: ResourceWriter = {
-    setFinalizers: async () => {},
+    setFinalizers: async (_plural, _ns, _name, finalizers) => void finalizerWrites.push(finalizers),
     patchStatus: async (_plural, _ns, name, status) => {
       patches.push({ name, status: status as Record<string, unknown> });
       return '2';
@@ -20,6 +21,7 @@ function fakeDeps() {
   return {
     patches,
     events,
+    finalizerWrites,
     deps: { resources, events: recorder, now: () => Date.parse('2030-01-01T00:00:00Z') },
   };
 }
@@ -79,5 +81,36 @@ describe('reportInvalid', () => {
     const f = fakeDeps();
     expect(await reportInvalid({ metadata: { name: 'k' } }, problem, f.deps, new Map())).toBe(false);
     expect(f.patches).toEqual([]);
+  });
+});
+
+describe('releaseInvalid', () => {
+  const F = 'rancher.keyops.dev/finalizer';
+  const deleting = (status?: unknown) => ({
+    metadata: { ...raw().metadata, deletionTimestamp: '2030-01-01T00:00:00Z', finalizers: [F, 'other/keep'] },
+    spec: raw().spec,
+    status,
+  });
+
+  it('a deleted invalid ApiKey that never had a key loses only our finalizer, with an Event', async () => {
+    const f = fakeDeps();
+    expect(await releaseInvalid(deleting({ conditions: [] }), F, f.deps)).toBe(true);
+    expect(f.finalizerWrites).toEqual([['other/keep']]);
+    expect(f.events.map((e) => e.reason)).toEqual(['DeletedWithoutRancher']);
+  });
+
+  it('keeps the finalizer while status records a key (it must be retired, not orphaned)', async () => {
+    const f = fakeDeps();
+    expect(await releaseInvalid(deleting({ id: '1c10' }), F, f.deps)).toBe(false);
+    expect(await releaseInvalid(deleting({ retiring: [{ id: '1c9' }] }), F, f.deps)).toBe(false);
+    expect(f.finalizerWrites).toEqual([]);
+  });
+
+  it('does nothing for an ApiKey that is not being deleted', async () => {
+    const f = fakeDeps();
+    expect(
+      await releaseInvalid({ ...raw(), metadata: { ...raw().metadata, finalizers: [F] } }, F, f.deps),
+    ).toBe(false);
+    expect(f.finalizerWrites).toEqual([]);
   });
 });

@@ -61,3 +61,53 @@ export async function reportInvalid(
   await deps.events.record(regarding, 'Warning', INVALID_SPEC, message, 'Validate');
   return true;
 }
+
+const DeletingSchema = z.object({
+  metadata: z.object({
+    name: z.string(),
+    namespace: z.string(),
+    uid: z.string(),
+    resourceVersion: z.string().optional(),
+    deletionTimestamp: z.unknown().optional(),
+    finalizers: z.array(z.string()).optional(),
+  }),
+  status: z
+    .object({ id: z.string().optional(), retiring: z.array(z.unknown()).optional() })
+    .loose()
+    .optional(),
+});
+
+/**
+ * releaseInvalid lets go of a deleted ApiKey whose spec does not parse when no Rancher key can exist for it
+ * (status records none and nothing is retiring): its finalizer is removed with an Event saying Rancher was not
+ * touched. With a recorded key the finalizer stays, so the key is not orphaned; fixing the spec resumes deletion.
+ */
+export async function releaseInvalid(
+  raw: unknown,
+  finalizer: string,
+  deps: Pick<ExecuteDeps, 'resources' | 'events'>,
+): Promise<boolean> {
+  const parsed = DeletingSchema.safeParse(raw);
+  if (!parsed.success) return false;
+  const { metadata: m, status } = parsed.data;
+  const finalizers = m.finalizers ?? [];
+  if (m.deletionTimestamp === undefined || !finalizers.includes(finalizer)) return false;
+  if (status?.id !== undefined || (status?.retiring?.length ?? 0) > 0) return false;
+  await deps.resources.setFinalizers(
+    'apikeys',
+    m.namespace,
+    m.name,
+    finalizers.filter((f) => f !== finalizer),
+    m.resourceVersion ?? '',
+  );
+  const regarding = {
+    apiVersion: API_VERSION,
+    kind: 'ApiKey',
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+  };
+  const message = 'no Rancher key was created for this ApiKey, so none was touched (its spec is invalid)';
+  await deps.events.record(regarding, 'Normal', 'DeletedWithoutRancher', message, 'Delete');
+  return true;
+}

@@ -233,6 +233,7 @@ describe('a hostile Rancher of team-b costs team-a nothing', () => {
         },
         30_000,
       );
+      expect(flooded.reason).toBe('RancherResponseTooLarge');
       expect(flooded.message).toMatch(/more than \d+ keys/);
       expect(flooded.message).not.toContain('HostileSecretKeyValue');
 
