@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config/config.ts';
-import type { CrashPoint } from './controller/execute-context.ts';
 import { startMetricsServer, startProbeServer } from './observability/http.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { startOperator } from './operator/operator.ts';
+import { type CrashPoint, startOperator } from './operator/operator.ts';
 
 // Wiring only: configuration, logger, metrics, probes, the operator, and signal handling.
 

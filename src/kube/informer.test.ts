@@ -1,8 +1,8 @@
 import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock } from '../controller/workqueue-clock.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
+import { createFakeClock, type FakeClock } from '../runtime/fake-clock.test-support.ts';
 import { createResilientInformer, type ResilientInformerOptions } from './informer.ts';
 import { GuardedWatch } from './informer-watch.ts';
 

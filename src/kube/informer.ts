@@ -4,8 +4,8 @@ import {
   type KubernetesObject,
   ListWatch,
 } from '@kubernetes/client-node';
-import { type Clock, realClock, type TimerHandle } from '../controller/workqueue-clock.ts';
 import type { Logger } from '../observability/logger.ts';
+import { type Clock, realClock, type TimerHandle } from '../runtime/clock.ts';
 import { GuardedWatch } from './informer-watch.ts';
 
 /** InformerBackoff is the restart delay after an informer error (client-go reflector: 800 ms -> 30 s). */

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../controller/workqueue-clock.ts';
+import type { Clock, TimerHandle } from '../runtime/clock.ts';
 
 /** Sleeper waits on the injected clock; cancel() wakes every sleeper now and makes later sleeps return at once. */
 export type Sleeper = { sleep(ms: number): Promise<void>; cancel(): void };

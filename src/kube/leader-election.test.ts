@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock } from '../controller/workqueue-clock.ts';
+import { createFakeClock, type FakeClock } from '../runtime/fake-clock.test-support.ts';
 import { createLeaderElector, type Lease, type LeaseApi, type LeaseRecord } from './leader-election.ts';
 
 const flush = async () => {

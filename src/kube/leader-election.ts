@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Clock, realClock } from '../controller/workqueue-clock.ts';
 import type { Logger } from '../observability/logger.ts';
+import { type Clock, realClock } from '../runtime/clock.ts';
 import type { Lease, LeaseApi, LeaseRecord } from './leader-election-lease-api.ts';
 import { createSleeper, withDeadline } from './leader-election-timing.ts';
 

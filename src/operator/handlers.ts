@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { connectionQueueKey } from '../controller/connection-reconcile.ts';
+import { connectionQueueKey } from '../controller/connection/reconcile.ts';
 import type { InformerHandlers } from './informers.ts';
 
 /** Enqueue is the only thing an informer handler may do. */

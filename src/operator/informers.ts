@@ -1,6 +1,6 @@
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { GROUP, LABELS, MANAGED_BY_VALUE, VERSION } from '../api/names.ts';
-import type { ObjectCache } from '../controller/connections.ts';
+import type { ObjectCache } from '../controller/connection/resolver.ts';
 import type { KubeApis } from '../kube/client.ts';
 import { createResilientInformer, type ResilientInformer } from '../kube/informer.ts';
 import type { Logger } from '../observability/logger.ts';

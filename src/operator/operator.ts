@@ -1,13 +1,14 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/config.ts';
-import { connectionQueueKey, reconcileConnection } from '../controller/connection-reconcile.ts';
-import { createConnectionResolver } from '../controller/connections.ts';
-import { createDriftTracker } from '../controller/drift.ts';
-import type { CrashPoint } from '../controller/execute-context.ts';
-import { type ReconcileResult, reconcileApiKey } from '../controller/reconcile.ts';
-import { createTenantBudget, defaultTenantCap } from '../controller/tenant-budget.ts';
-import { createWorkQueue } from '../controller/workqueue.ts';
-import { realClock } from '../controller/workqueue-clock.ts';
+import { createDriftTracker } from '../controller/apikey/drift.ts';
+import type { CrashPoint } from '../controller/apikey/execute/context.ts';
+import { connectionQueueKey, reconcileConnection } from '../controller/connection/reconcile.ts';
+import { createConnectionResolver } from '../controller/connection/resolver.ts';
+
+export type { CrashPoint };
+
+import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
+import type { ReconcileResult } from '../controller/result.ts';
 import { createKubeApis } from '../kube/client.ts';
 import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
@@ -17,6 +18,9 @@ import { createKeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createRancherClient, type RancherClient } from '../rancher/index.ts';
+import { realClock } from '../runtime/clock.ts';
+import { createTenantBudget, defaultTenantCap } from '../runtime/tenant-budget.ts';
+import { createWorkQueue } from '../runtime/workqueue.ts';
 import { createHandlers } from './handlers.ts';
 import { createInformers } from './informers.ts';
 import { createNamespaceLabels } from './namespaces.ts';

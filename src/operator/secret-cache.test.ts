@@ -2,7 +2,12 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ApiKey } from '../api/apikey.ts';
 import { ApiKeySchema } from '../api/apikey.ts';
-import { buildSecret, buildStagingSecret, viewSecret, viewStaging } from '../controller/secret-data.ts';
+import {
+  buildSecret,
+  buildStagingSecret,
+  viewSecret,
+  viewStaging,
+} from '../controller/apikey/secret-data.ts';
 import { CACHE_STRIPPED, cacheableSecret, MAX_CACHED_SECRET_BYTES } from './secret-cache.ts';
 
 const apiKey: ApiKey = ApiKeySchema.parse({

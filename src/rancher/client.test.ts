@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  errorBody,
+  JSON_HEADERS,
+  type MockedClient,
+  mockedClient,
+  ORIGIN,
+  wireKey,
+} from './client.test-support.ts';
 import { RancherError } from './errors.ts';
 import { RancherApiKeySchema } from './schemas.ts';
-import { errorBody, JSON_HEADERS, type MockedClient, mockedClient, ORIGIN, wireKey } from './test-support.ts';
 
 let m: MockedClient;
 afterEach(async () => {

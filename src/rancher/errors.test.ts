@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorBody, type MockedClient, mockedClient, ORIGIN, wireKey } from './client.test-support.ts';
 import { classifyStatus, isRetryable, RancherError, type RancherErrorCode } from './errors.ts';
 import { RancherApiKeySchema } from './schemas.ts';
-import { errorBody, type MockedClient, mockedClient, ORIGIN, wireKey } from './test-support.ts';
 
 let m: MockedClient | undefined;
 afterEach(async () => {

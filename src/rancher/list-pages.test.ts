@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_SECRET, type MockedClient, mockedClient, ORIGIN, wireKey } from './client.test-support.ts';
 import { RancherError } from './errors.ts';
 import { INVENTORY_LIST_LIMITS, LOOKUP_LIST_LIMITS } from './list-pages.ts';
-import { ADMIN_SECRET, type MockedClient, mockedClient, ORIGIN, wireKey } from './test-support.ts';
 
 let m: MockedClient;
 afterEach(async () => {

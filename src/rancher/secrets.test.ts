@@ -1,8 +1,8 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_SECRET, type MockedClient, mockedClient, ORIGIN, wireKey } from './client.test-support.ts';
 import { RancherError } from './errors.ts';
 import { RancherApiKeySchema } from './schemas.ts';
-import { ADMIN_SECRET, type MockedClient, mockedClient, ORIGIN, wireKey } from './test-support.ts';
 
 const CREATED_SECRET = 'kzP3tW9hQm2xRfA7cVnB4yJdL8gS6uEeH1rTqYwZ';
 const SUPPLIED_SECRET = 'SuppliedSecretValueFromTheOperator000001';

@@ -1,7 +1,7 @@
 import type { Interceptable } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorBody, type MockedClient, mockedClient, ORIGIN, wireKey } from './client.test-support.ts';
 import { RancherApiKeySchema } from './schemas.ts';
-import { errorBody, type MockedClient, mockedClient, ORIGIN, wireKey } from './test-support.ts';
 
 let m: MockedClient;
 afterEach(async () => {

@@ -1,0 +1,98 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import type { ApiKey } from '../../../api/apikey.ts';
+import { API_VERSION } from '../../../api/names.ts';
+import type { EventRecorder } from '../../../kube/events.ts';
+import type { ResourceWriter } from '../../../kube/resources.ts';
+import type { SecretStore } from '../../../kube/secrets.ts';
+import type { KeyScope, RancherApiKey, RancherClient } from '../../../rancher/index.ts';
+import type { Observation } from '../model.ts';
+import type { Observed } from '../observe.ts';
+import { buildSecret, buildStagingSecret, type KeyPair, stagingNameOf } from '../secret-data.ts';
+
+/** CrashPoint names a place where the fault hook may stop the process (tests only). */
+export type CrashPoint =
+  | 'after-persist-before-create'
+  | 'after-create-before-secret'
+  | 'after-secret-before-status'
+  | 'after-remove-before-purge'
+  | 'after-purge-before-finalizer';
+
+/** ExecuteDeps are the only effects that write: Kubernetes objects, Events and (through clients) Rancher. */
+export interface ExecuteDeps {
+  resources: ResourceWriter;
+  secrets: SecretStore;
+  events: EventRecorder;
+  /** crash is the fault hook: inert unless a test turned a point on. */
+  crash(point: CrashPoint): void;
+  now(): number;
+}
+
+/** ExecContext is the per-pass state shared by the executor's steps. */
+export interface ExecContext {
+  observation: Observation;
+  apiKey: ApiKey;
+  rancher(): { client: RancherClient; scope: KeyScope };
+  key(id: string): RancherApiKey;
+  /** writeSecret stores a pair (both values, one write), creating or replacing the owned Secret. */
+  writeSecret(pair: KeyPair): Promise<void>;
+  liveSecret(): V1Secret | undefined;
+  cachedSecret: V1Secret | undefined;
+  /** writeStaging stores the next pair of a rotation in the staging Secret. */
+  writeStaging(pair: KeyPair): Promise<void>;
+  liveStaging(): V1Secret | undefined;
+  deleteStaging(): Promise<void>;
+  event(type: 'Normal' | 'Warning', reason: string, note: string, action: string): Promise<void>;
+  crash(point: CrashPoint): void;
+}
+
+/** makeContext binds the observed state to the write helpers for one pass. */
+export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext {
+  const { observation } = observed;
+  const apiKey = observation.apiKey;
+  let live = observed.liveSecret;
+  let staging = observed.liveStaging;
+  return {
+    observation,
+    apiKey,
+    rancher() {
+      if (!observed.client) throw new Error('cannot call Rancher: the connection is not usable');
+      return { client: observed.client, scope: observed.scope };
+    },
+    key(id) {
+      const k = observed.keys.get(id);
+      if (!k) throw new Error(`cannot act on Rancher key ${id}: it was not observed in this pass`);
+      return k;
+    },
+    async writeSecret(pair) {
+      const url = observed.url ?? '';
+      const body = buildSecret(apiKey, url, pair, live);
+      live = live ? await deps.secrets.replace(body) : await deps.secrets.create(body);
+    },
+    liveSecret: () => live,
+    cachedSecret: observed.cachedSecret,
+    async writeStaging(pair) {
+      const body = buildStagingSecret(apiKey, pair, staging);
+      staging = staging ? await deps.secrets.replace(body) : await deps.secrets.create(body);
+    },
+    liveStaging: () => staging,
+    async deleteStaging() {
+      const uid = staging?.metadata?.uid;
+      if (uid && apiKey.metadata.namespace) {
+        await deps.secrets.delete(apiKey.metadata.namespace, stagingNameOf(apiKey), uid);
+      }
+      staging = undefined;
+    },
+    // Events are best effort and never throw: they are sent without holding up the pass.
+    event: async (type, reason, note, action) => {
+      const regarding = {
+        apiVersion: API_VERSION,
+        kind: 'ApiKey',
+        name: apiKey.metadata.name,
+        namespace: apiKey.metadata.namespace,
+        uid: apiKey.metadata.uid,
+      };
+      void deps.events.record(regarding, type, reason, note, action);
+    },
+    crash: (point) => deps.crash(point),
+  };
+}

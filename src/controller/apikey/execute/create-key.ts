@@ -1,0 +1,60 @@
+import type { RancherApiKey } from '../../../rancher/index.ts';
+import { RancherError } from '../../../rancher/index.ts';
+import { generatePair } from '../key-pair.ts';
+import type { KeyPair } from '../secret-data.ts';
+import type { ExecContext } from './context.ts';
+
+const DOUBTFUL = new Set(['Transport', 'Timeout', 'ServerError', 'NotUnique', 'Conflict']);
+
+const noSecret = () =>
+  new RancherError('InvalidResponse', 'cannot create Rancher key: the create response has no secret value');
+
+/**
+ * createPersisted makes a Rancher key whose pair ends up in `persist` (the output Secret, or the
+ * rotation staging Secret) without ever leaving an orphan or losing a secret. With credentials that
+ * may supply values it generates the pair and persists it FIRST, then creates; on any doubt it finds
+ * the key by publicValue instead of creating again. Otherwise it creates, then persists both values
+ * in one write; a crash in between leaves a key carrying the ownership marker, retired as a stray.
+ */
+export async function createPersisted(
+  ctx: ExecContext,
+  supplyValues: boolean,
+  persist: (pair: KeyPair) => Promise<void>,
+): Promise<RancherApiKey> {
+  const { client, scope } = ctx.rancher();
+  const input = { name: ctx.observation.desiredName, description: ctx.observation.desiredDescription };
+  if (!supplyValues) {
+    const response = await client.createKey(input, scope);
+    if (!response.secretValue) throw noSecret();
+    ctx.crash('after-create-before-secret');
+    await persist({ publicValue: response.publicValue, secretValue: response.secretValue });
+    return response;
+  }
+  const pair = generatePair();
+  await persist(pair);
+  ctx.crash('after-persist-before-create');
+  try {
+    const response = await client.createKey({ ...input, ...pair }, scope);
+    ctx.crash('after-create-before-secret');
+    if (response.publicValue !== pair.publicValue) {
+      // Rancher dropped the supplied values (not an admin after all): keep what it returned.
+      if (!response.secretValue) throw noSecret();
+      await persist({ publicValue: response.publicValue, secretValue: response.secretValue });
+    }
+    return response;
+  } catch (err) {
+    if (!(err instanceof RancherError) || !DOUBTFUL.has(err.code)) throw err;
+    const found = await client.findKeyByPublicValue(pair.publicValue, scope);
+    if (!found) throw err;
+    return found;
+  }
+}
+
+/** createKey creates the ApiKey's key with its values in the output Secret, then waits until Rancher activated it. */
+export async function createKey(ctx: ExecContext, supplyValues: boolean): Promise<RancherApiKey> {
+  const created = await createPersisted(ctx, supplyValues, (pair) => ctx.writeSecret(pair));
+  const note = `created Rancher key ${created.id} (access key ${created.publicValue})`;
+  await ctx.event('Normal', 'CreatedKey', note, 'CreateKey');
+  const { client } = ctx.rancher();
+  return (await client.waitForTransition(created, { timeoutMs: 3_000, intervalMs: 50 })) ?? created;
+}

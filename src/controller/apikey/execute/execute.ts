@@ -1,0 +1,172 @@
+import { FINALIZER } from '../../../api/names.ts';
+import type { RancherApiKey } from '../../../rancher/index.ts';
+import type { Action, Plan } from '../model.ts';
+import type { Observed } from '../observe.ts';
+import { readPair } from '../secret-data.ts';
+import { type ExecContext, type ExecuteDeps, makeContext } from './context.ts';
+import { createKey } from './create-key.ts';
+import { promoteKey, stageKey } from './rotate-key.ts';
+import { writeStatus } from './status-writer.ts';
+
+/** ExecuteOutcome says what the pass changed, for metrics and the next requeue. */
+export interface ExecuteOutcome {
+  created: boolean;
+  /** The key CreateKey made (after its transition), so the caller can report it in the same pass. */
+  createdKey?: RancherApiKey;
+  /** The output Secret as this pass left it. */
+  secretAfter?: import('@kubernetes/client-node').V1Secret;
+  finalizerRemoved: boolean;
+}
+
+/** ActionError wraps a failed action with the Event reason it was reported under. */
+export class ActionError extends Error {
+  readonly reason: string;
+  constructor(action: Action['type'], cause: unknown) {
+    const reason = `Cannot${action}`;
+    super(`${action} failed: ${cause instanceof Error ? cause.message : 'unknown error'}`, { cause });
+    this.name = 'ActionError';
+    this.reason = reason;
+  }
+}
+
+/**
+ * execute performs the plan's actions in order (the only code that writes), then writes the
+ * status when it changed. A failed action stops the pass, is reported as a Warning Event and in
+ * the Ready condition, and is rethrown for the work queue's backoff.
+ */
+export async function execute(
+  observed: Observed,
+  p: Plan,
+  deps: ExecuteDeps,
+  lastWritten: Map<string, string>,
+): Promise<ExecuteOutcome> {
+  const ctx = makeContext(observed, deps);
+  const outcome: ExecuteOutcome = { created: false, finalizerRemoved: false };
+  for (const e of p.events) await ctx.event(e.type, e.reason, e.message, 'Reconcile');
+  for (const action of p.actions) {
+    try {
+      if (action.type === 'PromoteKey' && p.status) {
+        await promoteKey(ctx, deps, lastWritten, p.status, action);
+        continue;
+      }
+      await run(ctx, action, deps, outcome);
+    } catch (err) {
+      const failure = new ActionError(action.type, err);
+      await ctx.event('Warning', failure.reason, failure.message, action.type);
+      await writeStatus(ctx, deps, lastWritten, {
+        ...(p.status ?? { conditions: [] }),
+        conditions: [
+          { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message },
+          { type: 'Reconciling', status: 'True', reason: failure.reason, message: failure.message },
+        ],
+      }).catch(() => undefined);
+      throw failure;
+    }
+  }
+  outcome.secretAfter = ctx.liveSecret();
+  if (p.status && !outcome.created && !outcome.finalizerRemoved) {
+    await writeStatus(ctx, deps, lastWritten, p.status);
+  }
+  return outcome;
+}
+
+async function run(
+  ctx: ExecContext,
+  action: Action,
+  deps: ExecuteDeps,
+  outcome: ExecuteOutcome,
+): Promise<void> {
+  const meta = ctx.apiKey.metadata;
+  const ns = meta.namespace;
+  switch (action.type) {
+    case 'AddFinalizer':
+      await deps.resources.setFinalizers(
+        'apikeys',
+        ns,
+        meta.name,
+        [...(meta.finalizers ?? []), FINALIZER],
+        meta.resourceVersion ?? '',
+      );
+      return;
+    case 'RemoveFinalizer':
+      ctx.crash('after-purge-before-finalizer');
+      await deps.resources.setFinalizers(
+        'apikeys',
+        ns,
+        meta.name,
+        (meta.finalizers ?? []).filter((f) => f !== FINALIZER),
+        meta.resourceVersion ?? '',
+      );
+      outcome.finalizerRemoved = true;
+      return;
+    case 'CreateKey':
+      outcome.createdKey = await createKey(ctx, action.supplyValues);
+      outcome.created = true;
+      return;
+    case 'StageKey':
+      await stageKey(ctx, action.supplyValues);
+      outcome.created = true;
+      return;
+    case 'WriteSecret': {
+      const live = ctx.liveSecret();
+      const pair = live ? readPair(live) : undefined;
+      if (!pair) throw new Error('cannot rewrite the Secret: its pair is no longer readable');
+      await ctx.writeSecret(pair);
+      await ctx.event(
+        'Normal',
+        'RestoredSecret',
+        `rewrote Secret ${ctx.observation.secretName} to match the spec`,
+        'WriteSecret',
+      );
+      return;
+    }
+    case 'DeleteSecret': {
+      const uid = (ctx.liveSecret() ?? ctx.cachedSecret)?.metadata?.uid;
+      if (uid && ns) await deps.secrets.delete(ns, ctx.observation.secretName, uid);
+      await ctx.deleteStaging();
+      return;
+    }
+    default:
+      await runRancher(ctx, action);
+  }
+}
+
+const PAST: Record<string, string> = {
+  ActivateKey: 'ActivatedKey',
+  DeactivateKey: 'DeactivatedKey',
+  UpdateKey: 'UpdatedKey',
+  RemoveKey: 'RemovedKey',
+  PurgeKey: 'PurgedKey',
+};
+
+async function runRancher(ctx: ExecContext, action: Action): Promise<void> {
+  if (!('id' in action)) return;
+  const { client } = ctx.rancher();
+  const key = ctx.key(action.id);
+  let after = key;
+  switch (action.type) {
+    case 'ActivateKey':
+      after = await client.activateKey(key);
+      break;
+    case 'DeactivateKey':
+      after = await client.deactivateKey(key);
+      break;
+    case 'UpdateKey':
+      after = await client.updateKey(key, { name: action.name, description: action.description });
+      break;
+    case 'RemoveKey':
+      after = await client.removeKey(key);
+      ctx.crash('after-remove-before-purge');
+      break;
+    case 'PurgeKey':
+      after = await client.purgeKey(key);
+      break;
+  }
+  await ctx.event(
+    'Normal',
+    PAST[action.type] ?? action.type,
+    `Rancher key ${key.id}: ${action.type} (now ${after.state})`,
+    action.type,
+  );
+  await client.waitForTransition(after, { timeoutMs: 2_000, intervalMs: 50 }).catch(() => undefined);
+}

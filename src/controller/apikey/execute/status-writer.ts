@@ -1,0 +1,52 @@
+import { conditionsEqual, mergeConditions } from '../../../api/conditions.ts';
+import { stableJson } from '../../stable-json.ts';
+import type { PlannedStatus } from '../model.ts';
+import type { ExecContext, ExecuteDeps } from './context.ts';
+
+const FIELDS = [
+  'id',
+  'publicValue',
+  'rancherState',
+  'accountId',
+  'secretName',
+  'lastHandledReconcileAt',
+  'keyCreatedAt',
+] as const;
+
+/**
+ * writeStatus merge-patches status when the planned status differs from the current one (and from
+ * what this process last wrote, which a lagging cache may not show yet): a steady state writes nothing.
+ */
+export async function writeStatus(
+  ctx: ExecContext,
+  deps: ExecuteDeps,
+  lastWritten: Map<string, string>,
+  planned: PlannedStatus,
+): Promise<void> {
+  const { apiKey } = ctx;
+  const current = apiKey.status ?? {};
+  const generation = apiKey.metadata.generation;
+  const now = new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const conditions = mergeConditions(current.conditions, planned.conditions, now, generation);
+  const next: Record<string, unknown> = { observedGeneration: generation, conditions };
+  for (const f of FIELDS) next[f] = planned[f] ?? null;
+  next.retiring = planned.retiring && planned.retiring.length > 0 ? planned.retiring : null;
+  next.rotation = planned.rotation ?? null;
+  next.plannedActions = null;
+
+  const unchanged =
+    current.observedGeneration === generation &&
+    conditionsEqual(current.conditions, conditions) &&
+    FIELDS.every((f) => (current[f] ?? null) === next[f]) &&
+    stableJson(current.retiring ?? null) === stableJson(next.retiring) &&
+    stableJson(current.rotation ?? null) === stableJson(next.rotation) &&
+    current.plannedActions === undefined;
+  const fingerprint = JSON.stringify({
+    ...next,
+    conditions: conditions.map(({ lastTransitionTime, ...c }) => c),
+  });
+  if (unchanged || lastWritten.get(apiKey.metadata.uid) === fingerprint) return;
+  ctx.crash('after-secret-before-status');
+  await deps.resources.patchStatus('apikeys', apiKey.metadata.namespace, apiKey.metadata.name, next);
+  lastWritten.set(apiKey.metadata.uid, fingerprint);
+}

@@ -1,0 +1,202 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { type ApiKey, ApiKeySchema } from '../../api/apikey.ts';
+import { ANNOTATIONS, FINALIZER } from '../../api/names.ts';
+import type { SecretStore } from '../../kube/secrets.ts';
+import type { KeyScope, RancherApiKey, RancherClient } from '../../rancher/index.ts';
+import type { ConnectionResolver, ObjectCache } from '../connection/resolver.ts';
+import { markerFilter, rancherDescription, releasedDescription, uidFromDescription } from '../marker.ts';
+import { describeRancherFailure } from '../rancher-failure.ts';
+import type { DriftTracker } from './drift.ts';
+import { toKeyView } from './key-view.ts';
+import type { Observation, RancherView, SecretView } from './model.ts';
+import { rotationDue } from './plan/rotation.ts';
+import { readPair, secretNameOf, stagingNameOf, viewSecret, viewStaging } from './secret-data.ts';
+
+/** ObserveDeps are the read-only effects observe uses. */
+export interface ObserveDeps {
+  apiKeys: ObjectCache;
+  secretCache: ObjectCache;
+  secrets: SecretStore;
+  connections: ConnectionResolver;
+  drift: DriftTracker;
+  now(): number;
+}
+
+/** Observed is an observation plus what the executor needs to act on it (clients, raw keys, live Secret). */
+export interface Observed {
+  observation: Observation;
+  client: RancherClient | undefined;
+  scope: KeyScope;
+  url: string | undefined;
+  liveSecret: V1Secret | undefined;
+  /** The rotation staging Secret, read live when Rancher is consulted. */
+  liveStaging: V1Secret | undefined;
+  /** The Secret as the informer cache holds it (may lag behind liveSecret). */
+  cachedSecret: V1Secret | undefined;
+  keys: Map<string, RancherApiKey>;
+}
+
+/** ObserveResult is an observation, an object that no longer exists, or a spec the operator cannot parse. */
+export type ObserveResult = Observed | { gone: true } | { invalid: string; raw: unknown };
+
+/**
+ * observe gathers everything plan() needs for one ApiKey, read-only. In steady state it uses only
+ * informer caches; when anything may need a write (or a drift check is due) it reads the Secret
+ * live and asks Rancher. Absence is data: a missing Secret or key is `undefined`, not an error.
+ */
+export async function observe(nsName: string, deps: ObserveDeps): Promise<ObserveResult> {
+  const [namespace, name] = nsName.split('/');
+  if (!namespace || !name) return { gone: true };
+  const raw = deps.apiKeys.get(name, namespace);
+  if (raw === undefined) return { gone: true };
+  const parsed = ApiKeySchema.safeParse(raw);
+  if (!parsed.success)
+    return { invalid: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), raw };
+  const apiKey = parsed.data;
+  const deleting = apiKey.metadata.deletionTimestamp !== undefined;
+  const secretName = secretNameOf(apiKey);
+  const ref = deps.connections.refFor(apiKey);
+  const resolved = await deps.connections.resolve(ref, { forDeletion: deleting });
+  const url = resolved?.url;
+  const cached = deps.secretCache.get(secretName, namespace) as V1Secret | undefined;
+  const cachedStaging = deps.secretCache.get(stagingNameOf(apiKey), namespace) as V1Secret | undefined;
+  let secret = viewSecret(cached, apiKey, url);
+  const observation: Observation = {
+    now: new Date(deps.now()).toISOString(),
+    apiKey,
+    deleting,
+    hasFinalizer: apiKey.metadata.finalizers?.includes(FINALIZER) ?? false,
+    paused: apiKey.metadata.annotations?.[ANNOTATIONS.paused] === 'true',
+    desiredName: apiKey.spec.name ?? apiKey.metadata.name,
+    desiredDescription: rancherDescription(apiKey),
+    releasedDescription: releasedDescription(apiKey),
+    secretName,
+    connection: resolved?.view,
+    secret,
+    staging: viewStaging(cachedStaging, apiKey),
+    rotateRequested: apiKey.metadata.annotations?.[ANNOTATIONS.rotateRequestedAt],
+    rancher: { checked: false },
+  };
+  const out: Observed = {
+    observation,
+    client: resolved?.client,
+    scope: { environment: apiKey.spec.environment },
+    url,
+    liveSecret: undefined,
+    liveStaging: undefined,
+    cachedSecret: cached,
+    keys: new Map(),
+  };
+  const needsRancher = deleting
+    ? observation.hasFinalizer
+    : mustCheck(apiKey, secret, deps) || observation.staging.state !== 'absent' || rotationDue(observation);
+  if (!resolved?.client || !needsRancher || observation.paused) return out;
+  if (secret.state !== 'absent' || !deleting) {
+    out.liveSecret = await deps.secrets.read(namespace, secretName);
+    secret = viewSecret(out.liveSecret, apiKey, url);
+    observation.secret = secret;
+  }
+  // The staging Secret has a name only this ApiKey uses: the cache's "absent" is trusted unless a rotation is
+  // due (then a lagging cache must not make the operator stage twice).
+  if (observation.staging.state !== 'absent' || (!deleting && rotationDue(observation))) {
+    out.liveStaging = await deps.secrets.read(namespace, stagingNameOf(apiKey));
+    observation.staging = viewStaging(out.liveStaging, apiKey);
+  }
+  observation.rancher = await askRancher(apiKey, out, deleting);
+  return out;
+}
+
+function mustCheck(apiKey: ApiKey, secret: SecretView, deps: ObserveDeps): boolean {
+  const s = apiKey.status;
+  const ready = s?.conditions?.find((c) => c.type === 'Ready');
+  const requested = apiKey.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt];
+  return (
+    s?.observedGeneration !== apiKey.metadata.generation ||
+    ready?.status !== 'True' ||
+    !s?.id ||
+    (s.retiring?.length ?? 0) > 0 ||
+    secret.state !== 'owned' ||
+    !secret.intact ||
+    !secret.upToDate ||
+    secret.publicValue !== s.publicValue ||
+    (requested !== undefined && requested !== s.lastHandledReconcileAt) ||
+    deps.drift.due(apiKey.metadata.uid, deps.now())
+  );
+}
+
+async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Promise<RancherView> {
+  const client = out.client;
+  if (!client) return { checked: false };
+  const remember = (k: RancherApiKey | undefined) => {
+    if (k) out.keys.set(k.id, k);
+    return k;
+  };
+  try {
+    const status = apiKey.status;
+    const byId = remember(status?.id ? await client.getKey(status.id, out.scope) : undefined);
+    const pv = out.liveSecret ? readPair(out.liveSecret)?.publicValue : undefined;
+    let bySecret: RancherApiKey | undefined;
+    if (pv && byId?.publicValue === pv) bySecret = byId;
+    else if (pv) bySecret = remember(await client.findKeyByPublicValue(pv, out.scope));
+    const healthy = bySecret !== undefined && bySecret.id === status?.id;
+    let marked: RancherApiKey[] = [];
+    if (deleting || !healthy || (status?.retiring?.length ?? 0) > 0) {
+      const listed = await client.listKeys(out.scope, {
+        ...markerFilter(apiKey.metadata.uid),
+        _removed: 'true',
+      });
+      // The LIKE filter matches the marker anywhere; only the trailing, operator-written marker proves it.
+      marked = listed.filter(
+        (k) => k.state !== 'purged' && uidFromDescription(k.description) === apiKey.metadata.uid,
+      );
+      for (const k of marked) remember(k);
+    }
+    const stagedPv = out.liveStaging ? readPair(out.liveStaging)?.publicValue : undefined;
+    const byStaging = stagedPv ? remember(await client.findKeyByPublicValue(stagedPv, out.scope)) : undefined;
+    const pair = out.liveSecret ? readPair(out.liveSecret) : undefined;
+    // Verify whenever the key should authenticate (a key deactivated out of band then reads Verified=False),
+    // and whenever the Secret names a key that status does not: the pair is then the proof of ownership.
+    const verifiable =
+      !deleting &&
+      pair &&
+      bySecret &&
+      !['removed', 'purged'].includes(bySecret.state) &&
+      (apiKey.spec.state === 'Active' || bySecret.id !== status?.id);
+    const verified = verifiable
+      ? await client.verifyKey({ accessKey: pair.publicValue, secretKey: pair.secretValue }, out.scope)
+      : undefined;
+    const stagedPair = out.liveStaging ? readPair(out.liveStaging) : undefined;
+    const stagingVerifiable =
+      !deleting &&
+      stagedPair &&
+      byStaging?.state === 'active' &&
+      uidFromDescription(byStaging.description) === apiKey.metadata.uid;
+    const stagingVerified = stagingVerifiable
+      ? await client.verifyKey(
+          { accessKey: stagedPair.publicValue, secretKey: stagedPair.secretValue },
+          out.scope,
+        )
+      : undefined;
+    const retiring: RancherApiKey[] = [];
+    for (const r of status?.retiring ?? []) {
+      const k = out.keys.get(r.id) ?? remember(await client.getKey(r.id, out.scope));
+      if (k && k.state !== 'purged') retiring.push(k);
+    }
+    return {
+      checked: true,
+      byId: byId ? toKeyView(byId) : undefined,
+      bySecret: bySecret && bySecret.state !== 'purged' ? toKeyView(bySecret) : undefined,
+      marked: marked.map(toKeyView),
+      retiring: retiring.map(toKeyView),
+      byStaging: byStaging && byStaging.state !== 'purged' ? toKeyView(byStaging) : undefined,
+      verified,
+      stagingVerified,
+    };
+  } catch (err) {
+    const f = describeRancherFailure(err, `Rancher at ${out.url}`);
+    return {
+      checked: true,
+      error: { code: f.code, reason: f.reason, message: f.message, retryable: f.retryable },
+    };
+  }
+}

@@ -1,0 +1,97 @@
+import { matchesSelector } from '../../api/common.ts';
+import { ClusterRancherConnectionSchema, RancherConnectionSchema } from '../../api/connection.ts';
+import type { ApiVersion } from '../../rancher/index.ts';
+import { environmentRefusal, urlAllowed, urlNotAllowed, urlRefusal } from './policy.ts';
+import type { ConnectionRef, ObjectCache, Resolved } from './types.ts';
+
+/** Endpoint is a usable connection spec: where Rancher is and which Secret holds its credentials. */
+export interface Endpoint {
+  url: string;
+  version: ApiVersion;
+  caBundle?: string;
+  secretNamespace: string;
+  secretName: string;
+  accessKeyKey: string;
+  secretKeyKey: string;
+}
+
+/** EndpointDeps are the caches and settings endpointOf reads. */
+export interface EndpointDeps {
+  connections: ObjectCache;
+  clusterConnections: ObjectCache;
+  namespaceLabels(name: string): Promise<Record<string, string> | undefined>;
+  operatorNamespace: string;
+  /** URL prefixes namespaced RancherConnections may use; empty = any. */
+  allowedUrls: readonly string[];
+}
+
+/** refusal is a Resolved without a client. */
+export const refusal = (reason: string, message: string, terminal: boolean): Resolved => ({
+  view: { ok: false, reason, message, terminal },
+});
+const fail = refusal;
+
+/**
+ * endpointOf reads a connection from the caches and applies every rule that needs no Secret and no Rancher:
+ * the namespace and environment policy of a cluster connection, where its Secret lives, and the URL rules.
+ */
+export async function endpointOf(
+  ref: ConnectionRef,
+  anyNamespace: boolean,
+  deps: EndpointDeps,
+): Promise<Endpoint | Resolved> {
+  if (ref.kind === 'RancherConnection') {
+    const raw = deps.connections.get(ref.name, ref.namespace);
+    if (raw === undefined) {
+      return fail(
+        'ConnectionNotFound',
+        `RancherConnection ${ref.name} not found in namespace ${ref.namespace}`,
+        false,
+      );
+    }
+    const parsed = RancherConnectionSchema.safeParse(raw);
+    if (!parsed.success) return fail('InvalidConnection', `RancherConnection ${ref.name} is invalid`, true);
+    const s = parsed.data.spec;
+    const what = `RancherConnection ${ref.namespace}/${ref.name}`;
+    const bad = urlRefusal(s.url, what);
+    if (bad) return fail(bad.reason, bad.message, true);
+    if (!urlAllowed(s.url, deps.allowedUrls)) {
+      const refused = urlNotAllowed(what, deps.allowedUrls);
+      return fail(refused.reason, refused.message, true);
+    }
+    return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: ref.namespace };
+  }
+  const raw = deps.clusterConnections.get(ref.name);
+  if (raw === undefined)
+    return fail('ConnectionNotFound', `ClusterRancherConnection ${ref.name} not found`, false);
+  const parsed = ClusterRancherConnectionSchema.safeParse(raw);
+  if (!parsed.success)
+    return fail('InvalidConnection', `ClusterRancherConnection ${ref.name} is invalid`, true);
+  const s = parsed.data.spec;
+  const what = `ClusterRancherConnection ${ref.name}`;
+  const allowed = s.allowedNamespaces;
+  const byName = allowed?.names?.includes(ref.namespace) ?? false;
+  const bySelector =
+    !anyNamespace && allowed?.selector
+      ? matchesSelector(allowed.selector, await deps.namespaceLabels(ref.namespace))
+      : false;
+  if (!anyNamespace && !byName && !bySelector) {
+    const message = `${what} does not allow namespace ${ref.namespace} (spec.allowedNamespaces)`;
+    return fail('NamespaceNotAllowed', message, true);
+  }
+  if (s.credentialsSecretRef.namespace !== deps.operatorNamespace) {
+    const message =
+      `${what} refers to a Secret in namespace ${s.credentialsSecretRef.namespace}; ` +
+      `credentials of cluster connections must live in the operator namespace ${deps.operatorNamespace}`;
+    return fail('CredentialsNamespaceNotAllowed', message, true);
+  }
+  const refused = anyNamespace ? undefined : environmentRefusal(s, ref.environment, what);
+  if (refused) return fail(refused.reason, refused.message, true);
+  const bad = urlRefusal(s.url, what);
+  if (bad) return fail(bad.reason, bad.message, true);
+  return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: s.credentialsSecretRef.namespace };
+}
+
+function credsOf(r: { name: string; accessKeyKey: string; secretKeyKey: string }) {
+  return { secretName: r.name, accessKeyKey: r.accessKeyKey, secretKeyKey: r.secretKeyKey };
+}

@@ -1,0 +1,304 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { ApiKeySchema } from '../../api/apikey.ts';
+import type { SecretStore } from '../../kube/secrets.ts';
+import { type RancherClient, type RancherClientOptions, RancherError } from '../../rancher/index.ts';
+import {
+  type ConnectionId,
+  type ConnectionRef,
+  createConnectionResolver,
+  type Resolved,
+} from './resolver.ts';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const OPERATOR_NS = 'ops';
+
+interface Fixture {
+  secrets: Map<string, V1Secret>;
+  made: RancherClientOptions[];
+  identityCalls: number;
+  identityFails: boolean;
+  reads: number;
+  invalidated: ConnectionId[];
+  clock: { t: number };
+}
+
+function fakeClient(f: Fixture): RancherClient {
+  const refuse = async (): Promise<never> => {
+    throw new RancherError('Unauthorized', 'list keys: HTTP 401', { status: 401 });
+  };
+  return {
+    identity: async () => {
+      f.identityCalls++;
+      if (f.identityFails) throw new RancherError('Unauthorized', 'identity: HTTP 401', { status: 401 });
+      return { accountId: '1a1', accountKind: 'admin', canSupplyValues: true };
+    },
+    getKey: async () => undefined,
+    findKeyByPublicValue: async () => undefined,
+    listKeys: refuse,
+    createKey: refuse,
+    updateKey: refuse,
+    activateKey: refuse,
+    deactivateKey: refuse,
+    removeKey: refuse,
+    purgeKey: refuse,
+    waitForTransition: async () => undefined,
+    verifyKey: async () => false,
+    close: async () => undefined,
+  };
+}
+
+function setup(opts: {
+  connections?: Record<string, unknown>;
+  clusterConnections?: Record<string, unknown>;
+  credentialsOptIn?: 'optional' | 'required';
+  allowedUrls?: string[];
+  makeClientThrows?: boolean;
+}) {
+  const f: Fixture = {
+    secrets: new Map(),
+    made: [],
+    identityCalls: 0,
+    identityFails: false,
+    reads: 0,
+    invalidated: [],
+    clock: { t: 1_000_000 },
+  };
+  const store: SecretStore = {
+    read: async (ns, name) => {
+      f.reads++;
+      return f.secrets.get(`${ns}/${name}`);
+    },
+    create: async (s) => s,
+    replace: async (s) => s,
+    delete: async () => undefined,
+  };
+  const resolver = createConnectionResolver({
+    connections: { get: (name, ns) => opts.connections?.[`${ns}/${name}`] },
+    clusterConnections: { get: (name) => opts.clusterConnections?.[name] },
+    secrets: store,
+    namespaceLabels: async () => ({}),
+    makeClient: (o) => {
+      if (opts.makeClientThrows) throw new RancherError('Validation', 'bad url');
+      f.made.push(o);
+      return fakeClient(f);
+    },
+    operatorNamespace: OPERATOR_NS,
+    now: () => f.clock.t,
+    credentialsOptIn: opts.credentialsOptIn,
+    allowedUrls: opts.allowedUrls,
+    onInvalidated: (c) => f.invalidated.push(c),
+  });
+  return { f, resolver };
+}
+
+const creds = (ns: string, extra: Partial<V1Secret> = {}, ak = 'AK-1', sk = 'SK-SECRET-1'): V1Secret => ({
+  metadata: { name: 'creds', namespace: ns, resourceVersion: '1', ...extra.metadata },
+  type: extra.type ?? 'Opaque',
+  data: { accessKey: b64(ak), secretKey: b64(sk) },
+});
+const namespaced = (url = 'https://rancher.example.com') => ({
+  metadata: { name: 'rancher', namespace: 'team-b', uid: 'c1', generation: 1 },
+  spec: { url, credentialsSecretRef: { name: 'creds' } },
+});
+const cluster = (spec: Record<string, unknown> = {}) => ({
+  metadata: { name: 'shared', uid: 'c2', generation: 1 },
+  spec: {
+    url: 'https://rancher.example.com',
+    credentialsSecretRef: { name: 'creds', namespace: OPERATOR_NS },
+    allowedNamespaces: { names: ['team-b'] },
+    ...spec,
+  },
+});
+const nsRef: ConnectionRef = { kind: 'RancherConnection', name: 'rancher', namespace: 'team-b' };
+const clusterRef = (environment?: string): ConnectionRef => ({
+  kind: 'ClusterRancherConnection',
+  name: 'shared',
+  namespace: 'team-b',
+  ...(environment ? { environment } : {}),
+});
+const refusal = (r: Resolved) => (r.view.ok ? undefined : r.view);
+
+describe('ClusterRancherConnection environment policy', () => {
+  it('refuses an environment that is not listed, naming the field, before reading credentials', async () => {
+    const { f, resolver } = setup({
+      clusterConnections: { shared: cluster({ allowedEnvironments: ['1a5'] }) },
+    });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    const r = refusal(await resolver.resolve(clusterRef('1a6')));
+    expect(r).toMatchObject({ reason: 'EnvironmentNotAllowed', terminal: true });
+    expect(r?.message).toContain('spec.allowedEnvironments');
+    expect(f.reads).toBe(0);
+    expect(f.made).toEqual([]);
+  });
+
+  it('refuses an account key unless allowAccountKeys, and lets a listed environment through', async () => {
+    const { f, resolver } = setup({
+      clusterConnections: { shared: cluster({ allowedEnvironments: ['1a5'] }) },
+    });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    const r = refusal(await resolver.resolve(clusterRef()));
+    expect(r).toMatchObject({ reason: 'AccountKeysNotAllowed', terminal: true });
+    expect(r?.message).toContain('spec.allowAccountKeys');
+    expect((await resolver.resolve(clusterRef('1a5'))).view.ok).toBe(true);
+  });
+
+  it('allows account keys and any environment when told so', async () => {
+    const spec = { allowedEnvironments: ['*'], allowAccountKeys: true };
+    const { f, resolver } = setup({ clusterConnections: { shared: cluster(spec) } });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    expect((await resolver.resolve(clusterRef())).view.ok).toBe(true);
+    expect((await resolver.resolve(clusterRef('1a77'))).view.ok).toBe(true);
+  });
+
+  it('the connection controller (anyNamespace) is not refused by the policy', async () => {
+    const { f, resolver } = setup({ clusterConnections: { shared: cluster() } });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    const r = await resolver.resolve(
+      { kind: 'ClusterRancherConnection', name: 'shared', namespace: '' },
+      { anyNamespace: true },
+    );
+    expect(r.view.ok).toBe(true);
+  });
+
+  it('a namespaced RancherConnection mints account keys as before (the tenant owns its credentials)', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    expect((await resolver.resolve(nsRef)).view.ok).toBe(true);
+  });
+
+  it('a deletion never borrows the verdict of another environment', async () => {
+    const { f, resolver } = setup({
+      clusterConnections: { shared: cluster({ allowedEnvironments: ['1a5'] }) },
+    });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    expect((await resolver.resolve(clusterRef('1a5'))).view.ok).toBe(true);
+    expect((await resolver.resolve(clusterRef('1a5'), { forDeletion: true })).view.ok).toBe(true);
+    const r = refusal(await resolver.resolve(clusterRef('1a6'), { forDeletion: true }));
+    expect(r?.reason).toBe('EnvironmentNotAllowed');
+  });
+
+  it('refFor carries the ApiKey environment', () => {
+    const { resolver } = setup({});
+    const apiKey = ApiKeySchema.parse({
+      metadata: { name: 'k', namespace: 'team-b', uid: 'u1', generation: 1 },
+      spec: { connectionRef: { kind: 'ClusterRancherConnection', name: 'shared' }, environment: '1a5' },
+    });
+    expect(resolver.refFor(apiKey)).toEqual({ ...clusterRef('1a5') });
+  });
+});
+
+describe('credentials Secret policy', () => {
+  it('refuses a ServiceAccount token before any Rancher call, without its values in the message', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b', { type: 'kubernetes.io/service-account-token' }));
+    const r = refusal(await resolver.resolve(nsRef));
+    expect(r).toMatchObject({ reason: 'CredentialsSecretRefused', terminal: true });
+    expect(r?.message).not.toMatch(/AK-1|SK-SECRET-1/);
+    expect(f.made).toEqual([]);
+    expect(f.identityCalls).toBe(0);
+  });
+
+  it('with CREDENTIALS_OPT_IN=required, only a labelled Secret is used', async () => {
+    const { f, resolver } = setup({
+      connections: { 'team-b/rancher': namespaced() },
+      credentialsOptIn: 'required',
+    });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    expect(refusal(await resolver.resolve(nsRef))?.reason).toBe('CredentialsSecretRefused');
+    f.secrets.set(
+      'team-b/creds',
+      creds('team-b', { metadata: { labels: { 'rancher.keyops.dev/credentials': 'true' } } }),
+    );
+    f.clock.t += 5_000; // the credentials cache expires
+    expect((await resolver.resolve(nsRef)).view.ok).toBe(true);
+  });
+});
+
+describe('URL rules', () => {
+  it('a URL with user info is InvalidURL, and no client is built', async () => {
+    const { f, resolver } = setup({
+      connections: { 'team-b/rancher': namespaced('http://user:pw@rancher.example.com') },
+    });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const r = refusal(await resolver.resolve(nsRef));
+    expect(r).toMatchObject({ reason: 'InvalidURL', terminal: true });
+    expect(r?.message).not.toContain('pw');
+    expect(f.made).toEqual([]);
+  });
+
+  it('a client that refuses the URL becomes a terminal InvalidURL, not an exception', async () => {
+    const { f, resolver } = setup({
+      connections: { 'team-b/rancher': namespaced() },
+      makeClientThrows: true,
+    });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    expect(refusal(await resolver.resolve(nsRef))).toMatchObject({ reason: 'InvalidURL', terminal: true });
+  });
+
+  it('ALLOWED_RANCHER_URLS restricts namespaced connections; cluster connections are exempt', async () => {
+    const { f, resolver } = setup({
+      connections: { 'team-b/rancher': namespaced('https://evil.example.net') },
+      clusterConnections: {
+        shared: cluster({ url: 'https://other.example.org', allowedEnvironments: ['*'] }),
+      },
+      allowedUrls: ['https://rancher.example.com/'],
+    });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    const r = refusal(await resolver.resolve(nsRef));
+    expect(r).toMatchObject({ reason: 'URLNotAllowed', terminal: true });
+    expect(r?.message).toContain('https://rancher.example.com/');
+    expect(f.reads).toBe(0);
+    expect((await resolver.resolve(clusterRef('1a5'))).view.ok).toBe(true);
+  });
+});
+
+describe('fresh verdicts', () => {
+  it('a refusal of verified credentials drops the cached identity and re-queues the connection', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const first = await resolver.resolve(nsRef);
+    expect(first.view.ok).toBe(true);
+    expect(f.identityCalls).toBe(1);
+    f.clock.t += 2_000;
+    f.identityFails = true;
+    await expect(first.client?.listKeys({}, {})).rejects.toMatchObject({ code: 'Unauthorized' });
+    expect(f.invalidated).toEqual([{ kind: 'RancherConnection', name: 'rancher', namespace: 'team-b' }]);
+    const again = refusal(await resolver.resolve(nsRef));
+    expect(again).toMatchObject({ reason: 'RancherUnauthorized', terminal: true });
+    expect(f.identityCalls).toBe(2);
+  });
+
+  it('a refusal right after the identity was verified does not drop it (no re-check loop)', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const r = await resolver.resolve(nsRef);
+    await expect(r.client?.createKey({})).rejects.toMatchObject({ code: 'Unauthorized' });
+    expect(f.invalidated).toEqual([]);
+    await resolver.resolve(nsRef);
+    expect(f.identityCalls).toBe(1);
+  });
+
+  it('invalidate(ref) makes the next resolve read the Secret and ask Rancher again', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    await resolver.resolve(nsRef);
+    resolver.invalidate(nsRef);
+    await resolver.resolve(nsRef);
+    expect(f.reads).toBe(2);
+    expect(f.identityCalls).toBe(2);
+  });
+
+  it('fixed credentials are seen within the credentials cache time and re-queue the connection', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b', {}, 'AK-1', 'wrong'));
+    f.identityFails = true;
+    expect(refusal(await resolver.resolve(nsRef))?.reason).toBe('RancherUnauthorized');
+    f.secrets.set('team-b/creds', creds('team-b', {}, 'AK-1', 'right'));
+    f.identityFails = false;
+    f.clock.t += 5_000;
+    expect((await resolver.resolve(nsRef)).view.ok).toBe(true);
+    expect(f.invalidated).toEqual([{ kind: 'RancherConnection', name: 'rancher', namespace: 'team-b' }]);
+  });
+});

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeClock } from './fake-clock.test-support.ts';
+import {
+  createTenantBudget,
+  defaultTenantCap,
+  type TenantBudgetOptions,
+  tenantOfKey,
+} from './tenant-budget.ts';
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+/** pending returns a pass that runs until finish() (or fail()) is called. */
+function pending() {
+  let finish!: () => void;
+  let fail!: (err: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    finish = res;
+    fail = rej;
+  });
+  return { pass: () => done, finish, fail };
+}
+
+function setUp(overrides: Partial<TenantBudgetOptions> = {}) {
+  const clock = createFakeClock(1_000_000);
+  const deferred: Array<{ ns: string; delayMs: number }> = [];
+  const releasedErrors: string[] = [];
+  const budget = createTenantBudget({
+    cap: 2,
+    slowAfterMs: 1_000,
+    maxReleased: 16,
+    slowMemoryMs: 10_000,
+    clock,
+    random: () => 0.5,
+    onReleasedError: (key) => releasedErrors.push(key),
+    ...overrides,
+  });
+  /** start runs a pass for key and reports whether its worker has been given back yet. */
+  function start(key: string) {
+    const p = pending();
+    let returned = false;
+    let deferredBy: number | undefined;
+    const result = budget
+      .run(key, p.pass, (ms) => {
+        deferredBy = ms;
+        deferred.push({ ns: key.split('/')[0] ?? '', delayMs: ms });
+      })
+      .then(() => {
+        returned = true;
+      });
+    return { ...p, result, returned: () => returned, deferredBy: () => deferredBy };
+  }
+  return { clock, budget, deferred, releasedErrors, start };
+}
+
+describe('tenantOfKey', () => {
+  it.each([
+    ['team-a/ci', 'team-a'],
+    ['RancherConnection:team-b/rancher', 'team-b'],
+    ['ClusterRancherConnection:/shared', undefined],
+    ['no-namespace', undefined],
+  ])('%s spends the budget of %s', (key, ns) => {
+    expect(tenantOfKey(key)).toBe(ns);
+  });
+
+  it('the default cap is a quarter of the workers, at least 2', () => {
+    expect([1, 8, 16, 64].map(defaultTenantCap)).toEqual([2, 2, 4, 16]);
+  });
+});
+
+describe('tenant budget', () => {
+  it('a namespace whose passes stay fast is never deferred, however many run at once', async () => {
+    const { clock, budget, deferred, start } = setUp();
+    for (let round = 0; round < 3; round++) {
+      const passes = Array.from({ length: 50 }, (_, i) => start(`team-a/key-${i}`));
+      expect(budget.inFlight('team-a')).toBe(50);
+      clock.advance(900);
+      for (const p of passes) p.finish();
+      await flush();
+      expect(passes.every((p) => p.returned())).toBe(true);
+    }
+    expect(deferred).toEqual([]);
+    expect(budget.inFlight('team-a')).toBe(0);
+  });
+
+  it('passes of a slow namespace beyond the cap give their workers back once they turn slow', async () => {
+    const { clock, budget, start } = setUp();
+    const slow = Array.from({ length: 5 }, (_, i) => start(`team-b/key-${i}`));
+    clock.advance(999);
+    await flush();
+    expect(slow.filter((p) => p.returned())).toHaveLength(0);
+    clock.advance(10);
+    await flush();
+    // Three of five return their worker; the cap (2) keeps theirs and the namespace keeps 5 in flight.
+    expect(slow.filter((p) => p.returned())).toHaveLength(3);
+    expect(budget.inFlight('team-b')).toBe(5);
+    for (const p of slow) p.finish();
+    await flush();
+    expect(slow.every((p) => p.returned())).toBe(true);
+    expect(budget.inFlight('team-b')).toBe(0);
+  });
+
+  it('a slow namespace at its cap has new passes deferred with jitter while other namespaces run', async () => {
+    const { clock, start, deferred } = setUp();
+    const slow = [start('team-b/key-0'), start('team-b/key-1')];
+    clock.advance(1_500);
+    const next = start('team-b/key-2');
+    await next.result;
+    expect(next.deferredBy()).toBe(1_250);
+    const victim = start('team-a/new');
+    expect(victim.deferredBy()).toBeUndefined();
+    victim.finish();
+    await victim.result;
+    expect(deferred).toEqual([{ ns: 'team-b', delayMs: 1_250 }]);
+    for (const p of slow) p.finish();
+  });
+
+  it('a young burst of a namespace is admitted: slowness needs a pass older than slowAfter', async () => {
+    const { clock, start } = setUp();
+    const burst = [start('team-b/a'), start('team-b/b')];
+    clock.advance(500);
+    const third = start('team-b/c');
+    expect(third.deferredBy()).toBeUndefined();
+    for (const p of [...burst, third]) p.finish();
+    await flush();
+  });
+
+  it('a namespace stays slow for slowMemory after its slow passes ended, then runs freely again', async () => {
+    const { clock, start } = setUp();
+    const slow = [start('team-b/a'), start('team-b/b')];
+    clock.advance(5_000);
+    for (const p of slow) p.finish();
+    await flush();
+    const again = [start('team-b/a'), start('team-b/b')];
+    expect(start('team-b/c').deferredBy()).toBeDefined();
+    for (const p of again) p.finish();
+    await flush();
+    clock.advance(10_001);
+    const later = [start('team-b/a'), start('team-b/b'), start('team-b/c')];
+    expect(later.map((p) => p.deferredBy())).toEqual([undefined, undefined, undefined]);
+    for (const p of later) p.finish();
+    await flush();
+  });
+
+  it('a key whose released pass still runs is deferred instead of running twice', async () => {
+    const { clock, start } = setUp();
+    const keys = ['team-b/a', 'team-b/b', 'team-b/c'];
+    const first = keys.map((k) => start(k));
+    clock.advance(1_001);
+    await flush();
+    const releasedAt = first.findIndex((p) => p.returned());
+    expect(releasedAt).toBeGreaterThanOrEqual(0);
+    for (const [i, p] of first.entries()) if (i !== releasedAt) p.finish();
+    await flush();
+    // The namespace is under its cap again: another key runs, the released key waits for its own pass.
+    const other = start('team-b/d');
+    expect(other.deferredBy()).toBeUndefined();
+    expect(start(keys[releasedAt] ?? '').deferredBy()).toBeDefined();
+    for (const p of [...first, other]) p.finish();
+    await flush();
+  });
+
+  it('at most maxReleased passes run without a worker, all namespaces together', async () => {
+    const { clock, start } = setUp({ cap: 1, maxReleased: 2 });
+    const passes = [
+      ...Array.from({ length: 3 }, (_, i) => start(`team-b/k${i}`)),
+      ...Array.from({ length: 3 }, (_, i) => start(`team-c/k${i}`)),
+    ];
+    clock.advance(1_001);
+    await flush();
+    expect(passes.filter((p) => p.returned())).toHaveLength(2);
+    for (const p of passes) p.finish();
+    await flush();
+  });
+
+  it('a failure before release rejects run; a failure after release is reported, not thrown', async () => {
+    const { clock, start, releasedErrors, budget } = setUp({ cap: 1 });
+    const held = start('team-b/a');
+    const released = start('team-b/b');
+    clock.advance(1_001);
+    await flush();
+    const [stillHeld, gone] = held.returned() ? [released, held] : [held, released];
+    const outcome = stillHeld.result.then(
+      () => 'resolved',
+      () => 'rejected',
+    );
+    const idle = budget.idle();
+    gone.fail(new Error('late'));
+    stillHeld.fail(new Error('early'));
+    expect(await outcome).toBe('rejected');
+    await idle;
+    expect(releasedErrors).toEqual([gone === held ? 'team-b/a' : 'team-b/b']);
+  });
+
+  it('cluster-scoped keys are not budgeted', async () => {
+    const { clock, start } = setUp({ cap: 1 });
+    const passes = [start('ClusterRancherConnection:/x'), start('ClusterRancherConnection:/y')];
+    clock.advance(5_000);
+    expect(start('ClusterRancherConnection:/z').deferredBy()).toBeUndefined();
+    for (const p of passes) p.finish();
+    await flush();
+  });
+});
