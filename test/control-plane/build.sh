@@ -82,6 +82,8 @@ for cmd in kube-apiserver kube-controller-manager kubectl; do
 done
 
 "$TESTBIN/kube-apiserver" --version >&2
-"$TESTBIN/etcd" --version | head -1 >&2
+# Capture, then cut: `etcd --version | head -1` dies of SIGPIPE (exit 141) under pipefail when head exits first.
+ETCD_VERSION_TEXT="$("$TESTBIN/etcd" --version)"
+printf '%s\n' "${ETCD_VERSION_TEXT%%$'\n'*}" >&2
 log "control plane built in $(( $(date +%s) - START ))s"
 echo "TESTBIN=$TESTBIN"
