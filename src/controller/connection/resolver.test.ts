@@ -54,6 +54,7 @@ function setup(opts: {
   credentialsOptIn?: 'optional' | 'required';
   allowedUrls?: string[];
   makeClientThrows?: boolean;
+  namespaceLabels?: Record<string, Record<string, string>>;
 }) {
   const f: Fixture = {
     secrets: new Map(),
@@ -77,7 +78,7 @@ function setup(opts: {
     connections: { get: (name, ns) => opts.connections?.[`${ns}/${name}`] },
     clusterConnections: { get: (name) => opts.clusterConnections?.[name] },
     secrets: store,
-    namespaceLabels: async () => ({}),
+    namespaceLabels: async (name) => opts.namespaceLabels?.[name] ?? {},
     makeClient: (o) => {
       if (opts.makeClientThrows) throw new RancherError('Validation', 'bad url');
       f.made.push(o);
@@ -300,5 +301,149 @@ describe('fresh verdicts', () => {
     f.clock.t += 5_000;
     expect((await resolver.resolve(nsRef)).view.ok).toBe(true);
     expect(f.invalidated).toEqual([{ kind: 'RancherConnection', name: 'rancher', namespace: 'team-b' }]);
+  });
+});
+
+describe('namespace and credentials rules of cluster connections', () => {
+  it('refuses a namespace that is neither listed nor selected, before reading credentials', async () => {
+    const { f, resolver } = setup({
+      clusterConnections: { shared: cluster({ allowedEnvironments: ['*'] }) },
+    });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    const r = refusal(await resolver.resolve({ ...clusterRef('1a5'), namespace: 'team-c' }));
+    expect(r).toMatchObject({ reason: 'NamespaceNotAllowed', terminal: true });
+    expect(r?.message).toContain('team-c');
+    expect(f.reads).toBe(0);
+    expect(f.made).toEqual([]);
+  });
+
+  it('lets a namespace in whose labels match allowedNamespaces.selector', async () => {
+    const spec = {
+      allowedEnvironments: ['*'],
+      allowedNamespaces: { selector: { matchLabels: { tier: 'ci' } } },
+    };
+    const { f, resolver } = setup({
+      clusterConnections: { shared: cluster(spec) },
+      namespaceLabels: { 'team-c': { tier: 'ci' }, 'team-d': { tier: 'prod' } },
+    });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    expect((await resolver.resolve({ ...clusterRef('1a5'), namespace: 'team-c' })).view.ok).toBe(true);
+    const r = refusal(await resolver.resolve({ ...clusterRef('1a5'), namespace: 'team-d' }));
+    expect(r?.reason).toBe('NamespaceNotAllowed');
+  });
+
+  it('refuses credentials outside the operator namespace: a tenant cannot point a cluster connection at its own Secret', async () => {
+    const spec = { allowedEnvironments: ['*'], credentialsSecretRef: { name: 'creds', namespace: 'team-b' } };
+    const { f, resolver } = setup({ clusterConnections: { shared: cluster(spec) } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const r = refusal(await resolver.resolve(clusterRef('1a5')));
+    expect(r).toMatchObject({ reason: 'CredentialsNamespaceNotAllowed', terminal: true });
+    expect(f.reads).toBe(0);
+  });
+});
+
+describe('missing or broken connections and credentials', () => {
+  it('a missing connection or credentials Secret is not terminal (it may appear), a broken one is', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    expect(refusal(await resolver.resolve({ ...nsRef, name: 'nope' }))).toMatchObject({
+      reason: 'ConnectionNotFound',
+      terminal: false,
+    });
+    expect(refusal(await resolver.resolve(nsRef))).toMatchObject({
+      reason: 'CredentialsNotFound',
+      terminal: false,
+    });
+    f.clock.t += 5_000;
+    f.secrets.set('team-b/creds', { ...creds('team-b'), data: { accessKey: b64('AK-1') } });
+    const r = refusal(await resolver.resolve(nsRef));
+    expect(r).toMatchObject({ reason: 'CredentialsInvalid' });
+    expect(r?.message).toContain('secretKey');
+    expect(r?.message).not.toContain('AK-1');
+    expect(f.identityCalls).toBe(0);
+  });
+
+  it('an invalid connection spec is a terminal InvalidConnection', async () => {
+    const { resolver } = setup({
+      connections: {
+        'team-b/rancher': { metadata: { name: 'rancher', namespace: 'team-b', uid: 'c1' }, spec: {} },
+      },
+    });
+    expect(refusal(await resolver.resolve(nsRef))).toMatchObject({
+      reason: 'InvalidConnection',
+      terminal: true,
+    });
+  });
+});
+
+describe('caching', () => {
+  it('caches identities: many passes cost one identity call and one Secret read', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    for (let i = 0; i < 5; i++) {
+      f.clock.t += 500;
+      expect((await resolver.resolve(nsRef)).view).toMatchObject({ ok: true, accountId: '1a1' });
+    }
+    expect(f.identityCalls).toBe(1);
+    expect(f.reads).toBe(1);
+    expect(f.made).toHaveLength(1);
+  });
+
+  it('re-reads credentials after their cache time, keeping the client and the identity while they are the same', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const first = await resolver.resolve(nsRef);
+    f.clock.t += 5_000;
+    const second = await resolver.resolve(nsRef);
+    expect(f.reads).toBe(2);
+    expect(second.client).toBe(first.client);
+    expect(f.identityCalls).toBe(1);
+    f.clock.t += 300_000; // the identity cache time
+    await resolver.resolve(nsRef);
+    expect(f.identityCalls).toBe(2);
+  });
+
+  it('connections that share credentials share one client; new credentials get a new client', async () => {
+    const { f, resolver } = setup({
+      connections: {
+        'team-b/rancher': namespaced(),
+        'team-b/other': { ...namespaced(), metadata: { name: 'other', namespace: 'team-b', uid: 'c3' } },
+      },
+    });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const a = await resolver.resolve(nsRef);
+    const b = await resolver.resolve({ ...nsRef, name: 'other' });
+    expect(b.client).toBe(a.client);
+    expect(f.made).toHaveLength(1);
+    f.secrets.set('team-b/creds', creds('team-b', {}, 'AK-2', 'SK-SECRET-2'));
+    f.clock.t += 5_000;
+    const c = await resolver.resolve(nsRef);
+    expect(c.client).not.toBe(a.client);
+    expect(f.made.map((o) => o.credentials.accessKey)).toEqual(['AK-1', 'AK-2']);
+  });
+
+  it('a refused identity is remembered briefly, then asked again', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    f.identityFails = true;
+    expect(refusal(await resolver.resolve(nsRef))?.reason).toBe('RancherUnauthorized');
+    f.clock.t += 1_000;
+    expect(refusal(await resolver.resolve(nsRef))?.reason).toBe('RancherUnauthorized');
+    expect(f.identityCalls).toBe(1);
+    f.identityFails = false;
+    f.clock.t += 10_000;
+    expect((await resolver.resolve(nsRef)).view.ok).toBe(true);
+    expect(f.identityCalls).toBe(2);
+  });
+
+  it('a deletion may use the last good client after the connection is gone; a live ApiKey may not', async () => {
+    const connections: Record<string, unknown> = { 'team-b/rancher': namespaced() };
+    const { f, resolver } = setup({ connections });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const good = await resolver.resolve(nsRef);
+    delete connections['team-b/rancher'];
+    expect(refusal(await resolver.resolve(nsRef))?.reason).toBe('ConnectionNotFound');
+    const forDeletion = await resolver.resolve(nsRef, { forDeletion: true });
+    expect(forDeletion.view.ok).toBe(true);
+    expect(forDeletion.client).toBe(good.client);
   });
 });
