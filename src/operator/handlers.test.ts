@@ -2,6 +2,19 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { createHandlers } from './handlers.ts';
 
+/** recorder returns an Enqueue that writes every key as text, the queue's kind first. */
+function recorder() {
+  const queued: string[] = [];
+  return {
+    queued,
+    enqueue: {
+      apiKey: (k: { namespace: string; name: string }) => queued.push(`ApiKey ${k.namespace}/${k.name}`),
+      connection: (c: { kind: string; namespace: string; name: string }) =>
+        queued.push(`${c.kind} ${c.namespace}/${c.name}`),
+    },
+  };
+}
+
 const apiKey = (ns: string, name: string, connectionRef: Record<string, string>, stalled = false) =>
   ({
     metadata: { namespace: ns, name },
@@ -21,34 +34,33 @@ describe('createHandlers', () => {
   ];
 
   it('a RancherConnection change (a status write included) queues it and every ApiKey of its namespace using it, Stalled ones too', () => {
-    const queued: string[] = [];
-    const h = createHandlers(
-      (k) => queued.push(k),
-      () => keys,
-    );
+    const { queued, enqueue } = recorder();
+    const h = createHandlers(enqueue, () => keys);
     h.connection({
       metadata: { namespace: 'team-b', name: 'rancher' },
       status: { conditions: [] },
     } as KubernetesObject);
-    expect(queued).toEqual(['RancherConnection:team-b/rancher', 'team-b/stalled', 'team-b/ready']);
+    expect(queued).toEqual([
+      'RancherConnection team-b/rancher',
+      'ApiKey team-b/stalled',
+      'ApiKey team-b/ready',
+    ]);
   });
 
   it('a ClusterRancherConnection change queues every ApiKey that uses it, in any namespace', () => {
-    const queued: string[] = [];
-    const h = createHandlers(
-      (k) => queued.push(k),
-      () => keys,
-    );
+    const { queued, enqueue } = recorder();
+    const h = createHandlers(enqueue, () => keys);
     h.clusterConnection({ metadata: { name: 'shared' } } as KubernetesObject);
-    expect(queued).toEqual(['ClusterRancherConnection:/shared', 'team-a/shared-a', 'team-b/shared-b']);
+    expect(queued).toEqual([
+      'ClusterRancherConnection /shared',
+      'ApiKey team-a/shared-a',
+      'ApiKey team-b/shared-b',
+    ]);
   });
 
   it('an owned Secret queues its ApiKey; any other Secret queues nothing', () => {
-    const queued: string[] = [];
-    const h = createHandlers(
-      (k) => queued.push(k),
-      () => keys,
-    );
+    const { queued, enqueue } = recorder();
+    const h = createHandlers(enqueue, () => keys);
     h.secret({
       metadata: {
         namespace: 'team-b',
@@ -57,6 +69,17 @@ describe('createHandlers', () => {
       },
     } as KubernetesObject);
     h.secret({ metadata: { namespace: 'team-b', name: 'creds' } } as KubernetesObject);
-    expect(queued).toEqual(['team-b/ready']);
+    expect(queued).toEqual(['ApiKey team-b/ready']);
+  });
+
+  it('an ApiKey whose connectionRef does not parse is not queued for any connection', () => {
+    const { queued, enqueue } = recorder();
+    const broken = [
+      apiKey('team-b', 'bad-kind', { kind: 'SomethingElse', name: 'rancher' }),
+      apiKey('team-b', 'no-name', {}),
+    ];
+    const h = createHandlers(enqueue, () => broken);
+    h.connection({ metadata: { namespace: 'team-b', name: 'rancher' } } as KubernetesObject);
+    expect(queued).toEqual(['RancherConnection team-b/rancher']);
   });
 });

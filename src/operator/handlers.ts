@@ -1,18 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { connectionQueueKey } from '../controller/connection/reconcile.ts';
+import { connectionRefOfObject } from '../controller/connection/ref.ts';
+import type { ConnectionId } from '../controller/connection/types.ts';
+import type { ObjectKey } from '../controller/object-key.ts';
 import type { InformerHandlers } from './informers.ts';
 
-/** Enqueue is the only thing an informer handler may do. */
-export type Enqueue = (key: string) => void;
-
-function refOf(o: KubernetesObject): { kind?: string; name?: string } | undefined {
-  const spec = (o as { spec?: { connectionRef?: { kind?: unknown; name?: unknown } } }).spec;
-  const ref = spec?.connectionRef;
-  if (!ref) return undefined;
-  return {
-    kind: typeof ref.kind === 'string' ? ref.kind : 'RancherConnection',
-    name: typeof ref.name === 'string' ? ref.name : undefined,
-  };
+/** Enqueue is the only thing an informer handler may do: add a typed key to the queue of its kind. */
+export interface Enqueue {
+  apiKey(key: ObjectKey): void;
+  connection(id: ConnectionId): void;
 }
 
 /**
@@ -23,34 +18,37 @@ export function createHandlers(
   enqueue: Enqueue,
   apiKeys: () => readonly KubernetesObject[],
 ): InformerHandlers {
-  const referring = (kind: string, name: string, ns: string | undefined) => {
+  const referring = (id: ConnectionId) => {
+    const cluster = id.kind === 'ClusterRancherConnection';
     for (const k of apiKeys()) {
-      const ref = refOf(k);
-      if (ref?.kind === kind && ref.name === name && (ns === undefined || k.metadata?.namespace === ns)) {
-        enqueue(`${k.metadata?.namespace}/${k.metadata?.name}`);
-      }
+      const ref = connectionRefOfObject(k);
+      const name = k.metadata?.name;
+      if (!name || !ref?.namespace || ref.kind !== id.kind || ref.name !== id.name) continue;
+      if (cluster || ref.namespace === id.namespace) enqueue.apiKey({ namespace: ref.namespace, name });
     }
+  };
+  const connection = (id: ConnectionId) => {
+    enqueue.connection(id);
+    referring(id);
   };
   return {
     apiKey(o) {
-      if (o.metadata?.namespace && o.metadata.name) enqueue(`${o.metadata.namespace}/${o.metadata.name}`);
+      if (o.metadata?.namespace && o.metadata.name)
+        enqueue.apiKey({ namespace: o.metadata.namespace, name: o.metadata.name });
     },
     secret(o) {
       const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'ApiKey');
-      if (owner && o.metadata?.namespace) enqueue(`${o.metadata.namespace}/${owner.name}`);
+      if (owner && o.metadata?.namespace)
+        enqueue.apiKey({ namespace: o.metadata.namespace, name: owner.name });
     },
     connection(o) {
       const ns = o.metadata?.namespace;
       const name = o.metadata?.name;
-      if (!ns || !name) return;
-      enqueue(connectionQueueKey('RancherConnection', ns, name));
-      referring('RancherConnection', name, ns);
+      if (ns && name) connection({ kind: 'RancherConnection', namespace: ns, name });
     },
     clusterConnection(o) {
       const name = o.metadata?.name;
-      if (!name) return;
-      enqueue(connectionQueueKey('ClusterRancherConnection', '', name));
-      referring('ClusterRancherConnection', name, undefined);
+      if (name) connection({ kind: 'ClusterRancherConnection', namespace: '', name });
     },
   };
 }

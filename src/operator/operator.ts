@@ -2,13 +2,11 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/config.ts';
 import { createDriftTracker } from '../controller/apikey/drift.ts';
 import type { CrashPoint } from '../controller/apikey/execute/context.ts';
-import { connectionQueueKey, reconcileConnection } from '../controller/connection/reconcile.ts';
-import { createConnectionResolver } from '../controller/connection/resolver.ts';
-
-export type { CrashPoint };
-
 import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
-import type { ReconcileResult } from '../controller/result.ts';
+import { reconcileConnection } from '../controller/connection/reconcile.ts';
+import { createConnectionResolver } from '../controller/connection/resolver.ts';
+import type { ConnectionId } from '../controller/connection/types.ts';
+import type { ObjectKey } from '../controller/object-key.ts';
 import { createKubeApis } from '../kube/client.ts';
 import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
@@ -18,12 +16,12 @@ import { createKeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createRancherClient, type RancherClient } from '../rancher/index.ts';
-import { realClock } from '../runtime/clock.ts';
-import { createTenantBudget, defaultTenantCap } from '../runtime/tenant-budget.ts';
-import { createWorkQueue } from '../runtime/workqueue.ts';
+import { createControllerLoop } from './controller-loop.ts';
 import { createHandlers } from './handlers.ts';
 import { createInformers } from './informers.ts';
 import { createNamespaceLabels } from './namespaces.ts';
+
+export type { CrashPoint };
 
 /** OperatorOptions are the operator's inputs; main.ts builds them from flags and the environment. */
 export interface OperatorOptions {
@@ -49,21 +47,34 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     timeoutMs: 30_000,
     onResponse: (code, method) => metrics.restClientRequest(code, method),
   });
-  const queue = createWorkQueue({
-    name: 'apikey',
-    concurrency: config.concurrency,
-    // Failures are mostly Rancher being down or slow: start backing off at 250 ms, not client-go's 5 ms,
-    // so an outage costs a few requests per key instead of a burst (cap 5 minutes).
-    baseDelayMs: 250,
-    maxDelayMs: 300_000,
+  const loopDefaults = {
     qps: config.maxReconcileRate,
     burst: config.maxReconcileBurst,
-    metrics: metrics.workqueue('apikey'),
-    onError: (key, err) => logger.error({ key, err }, 'worker failed'),
+    tenant: { maxSlowPasses: config.tenantMaxSlowPasses, slowAfterMs: config.tenantSlowAfterMs },
+    metrics,
+    logger,
+  };
+  // One queue per kind: a burst of ApiKeys never delays a connection check, and each has its own metrics.
+  const apiKeyLoop = createControllerLoop<ObjectKey>({
+    ...loopDefaults,
+    name: 'apikey',
+    concurrency: config.concurrency,
+    keyOf: (k) => `${k.namespace}/${k.name}`,
+    namespaceOf: (k) => k.namespace,
+    reconcile: (k) => reconcileApiKey(k, deps),
+  });
+  // Connections are few and their passes short; a quarter of the ApiKey workers (at least 2) is plenty.
+  const connectionLoop = createControllerLoop<ConnectionId>({
+    ...loopDefaults,
+    name: 'connection',
+    concurrency: Math.max(2, Math.ceil(config.concurrency / 4)),
+    keyOf: (c) => `${c.kind}/${c.namespace}/${c.name}`,
+    namespaceOf: (c) => (c.kind === 'RancherConnection' ? c.namespace : undefined),
+    reconcile: (c) => reconcileConnection(c, connDeps),
   });
   let informers: ReturnType<typeof createInformers> | undefined;
   const handlers = createHandlers(
-    (k) => queue.add(k),
+    { apiKey: (k) => apiKeyLoop.add(k), connection: (c) => connectionLoop.add(c) },
     () => informers?.apiKeys.list() ?? [],
   );
   informers = createInformers(
@@ -97,7 +108,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     credentialsOptIn: config.credentialsOptIn,
     allowedUrls: config.allowedRancherUrls,
     // Rancher refused credentials that were verified: the connection re-checks now, not at its recheck.
-    onInvalidated: (c) => queue.add(connectionQueueKey(c.kind, c.namespace, c.name)),
+    onInvalidated: (c) => connectionLoop.add(c),
   });
   const keyMetrics = createKeyMetrics(metrics.registry);
   const deps = {
@@ -130,47 +141,6 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     events: deps.events,
     keyMetrics,
   };
-  const controller = metrics.controller('apikey');
-  controller.setMaxConcurrentReconciles(config.concurrency);
-
-  // One slow or hostile Rancher must not hold every worker: a slow namespace gets `cap` of them.
-  const budget = createTenantBudget({
-    cap: config.tenantMaxSlowPasses ?? defaultTenantCap(config.concurrency),
-    slowAfterMs: config.tenantSlowAfterMs,
-    maxReleased: config.concurrency,
-    clock: realClock,
-    onDeferred: (ns) => metrics.tenantBudget(ns, 'deferred'),
-    onReleased: (ns) => metrics.tenantBudget(ns, 'released'),
-    onReleasedError: (key, err) => logger.error({ key, err }, 'worker failed'),
-  });
-
-  async function work(key: string): Promise<void> {
-    const started = performance.now();
-    controller.workerStarted();
-    let result: ReconcileResult;
-    try {
-      result = key.includes(':')
-        ? await reconcileConnection(key, connDeps)
-        : await reconcileApiKey(key, deps);
-    } finally {
-      controller.workerFinished();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    if (result.kind === 'retry') {
-      controller.reconciled('error', seconds);
-      logger.warn({ key, err: result.error }, 'reconcile failed; retrying with backoff');
-      queue.addRateLimited(key);
-      return;
-    }
-    queue.forget(key);
-    if (result.requeueAfterMs !== undefined) {
-      controller.reconciled('requeue_after', seconds);
-      queue.addAfter(key, result.requeueAfterMs);
-    } else {
-      controller.reconciled('success', seconds);
-    }
-  }
-
   await caches.start();
   let started = false;
   const startWorkers = async () => {
@@ -178,13 +148,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     started = true;
     while (!caches.hasSynced()) await new Promise((r) => setTimeout(r, 50));
     logger.info({ identity }, 'caches synced; reconciling');
-    queue.run((key) =>
-      budget.run(
-        key,
-        () => work(key),
-        (ms) => queue.addAfter(key, ms),
-      ),
-    );
+    apiKeyLoop.start();
+    connectionLoop.start();
   };
   const elector = config.leaderElect
     ? createLeaderElector({
@@ -208,8 +173,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return {
     isReady: () => caches.hasSynced(),
     async stop() {
-      await queue.shutdown({ drain: true });
-      await budget.idle();
+      await Promise.all([apiKeyLoop.stop(), connectionLoop.stop()]);
       await elector?.stop();
       await caches.stop();
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

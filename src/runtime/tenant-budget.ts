@@ -23,11 +23,17 @@ export interface TenantBudgetOptions {
 /** TenantBudget runs queue passes within a per-namespace budget (see createTenantBudget). */
 export interface TenantBudget {
   /**
-   * run starts `pass` for `key`, or, when the key's namespace is over budget or the key still runs, calls
-   * `defer` with a delay and returns at once. The returned promise settles when the pass ends or when it
+   * run starts `pass` for `key` (a queue id) in `namespace`, or, when the namespace is over budget or the key
+   * still runs, calls `defer` with a delay and returns at once. A pass without a namespace (a cluster-scoped
+   * object) is not budgeted. The returned promise settles when the pass ends or when it
    * released its worker (the pass then goes on and reports its own result).
    */
-  run(key: string, pass: () => Promise<void>, defer: (delayMs: number) => void): Promise<void>;
+  run(
+    key: string,
+    namespace: string | undefined,
+    pass: () => Promise<void>,
+    defer: (delayMs: number) => void,
+  ): Promise<void>;
   /** inFlight counts the running passes of a namespace, released ones included. */
   inFlight(namespace: string): number;
   /** idle resolves once no released pass is running. */
@@ -38,18 +44,6 @@ interface Pass {
   key: string;
   startedAt: number;
   holding: boolean;
-}
-
-/**
- * tenantOfKey returns the namespace a queue key spends its budget in: `ns/name` (an ApiKey) and
- * `RancherConnection:ns/name` count for `ns`; cluster-scoped keys are not budgeted (undefined).
- */
-export function tenantOfKey(key: string): string | undefined {
-  const colon = key.indexOf(':');
-  if (colon !== -1 && !key.startsWith('RancherConnection:')) return undefined;
-  const rest = key.slice(colon + 1);
-  const slash = rest.indexOf('/');
-  return slash > 0 ? rest.slice(0, slash) : undefined;
 }
 
 /** defaultTenantCap is the cap used when none is configured: a quarter of the workers, at least 2. */
@@ -134,8 +128,7 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
   }
 
   return {
-    async run(key, pass, defer) {
-      const ns = tenantOfKey(key);
+    async run(key, ns, pass, defer) {
       if (ns === undefined) return pass();
       const now = o.clock.now();
       const busy = (running.get(ns)?.size ?? 0) >= o.cap && isSlow(ns, now);

@@ -7,6 +7,8 @@ export type DelayHeap = {
   add(key: string, due: number): boolean;
   /** peekDue is the earliest due time, or undefined when empty. */
   peekDue(): number | undefined;
+  /** has reports whether key waits for a due time. */
+  has(key: string): boolean;
   /** popDue removes and returns every key whose due time is <= now, earliest first. */
   popDue(now: number): string[];
   size(): number;
@@ -75,6 +77,7 @@ export function createDelayHeap(): DelayHeap {
       }
       return keys;
     },
+    has: (key) => dueByKey.has(key),
     size: () => dueByKey.size,
     clear() {
       heap.length = 0;

@@ -260,3 +260,44 @@ describe('createWorkQueue metrics', () => {
     );
   });
 });
+
+describe('createWorkQueue typed keys', () => {
+  type Ref = { namespace: string; name: string };
+  const ref = (namespace: string, name: string): Ref => ({ namespace, name });
+
+  it('keys with the same id are one item and the worker receives the typed key, also after a delay', async () => {
+    const clock = createFakeClock(1_000);
+    const queue = createWorkQueue<Ref>({
+      name: 'typed',
+      concurrency: 1,
+      clock,
+      keyOf: (k) => `${k.namespace}/${k.name}`,
+    });
+    const seen: Ref[] = [];
+    queue.add(ref('team-a', 'ci'));
+    queue.add(ref('team-a', 'ci'));
+    queue.addAfter(ref('team-b', 'ci'), 100);
+    queue.run(async (k) => void seen.push(k));
+    await flush();
+    expect(seen).toEqual([ref('team-a', 'ci')]);
+    clock.advance(100);
+    await flush();
+    expect(seen).toEqual([ref('team-a', 'ci'), ref('team-b', 'ci')]);
+    await queue.shutdown({ drain: true });
+  });
+
+  it('backoff is counted per id, not per object', async () => {
+    const queue = createWorkQueue<Ref>({
+      name: 'typed',
+      concurrency: 1,
+      clock: createFakeClock(1_000),
+      keyOf: (k) => `${k.namespace}/${k.name}`,
+    });
+    queue.addRateLimited(ref('team-a', 'ci'));
+    queue.addRateLimited(ref('team-a', 'ci'));
+    expect(queue.numRequeues(ref('team-a', 'ci'))).toBe(2);
+    queue.forget(ref('team-a', 'ci'));
+    expect(queue.numRequeues(ref('team-a', 'ci'))).toBe(0);
+    await queue.shutdown({ drain: false });
+  });
+});

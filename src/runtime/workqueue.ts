@@ -4,8 +4,13 @@ import { createRateLimiter } from './rate-limiter.ts';
 import { createDelayHeap } from './workqueue-delay.ts';
 
 /** WorkQueueOptions configures createWorkQueue; delays are ms, defaults follow client-go. */
-export type WorkQueueOptions = {
+export type WorkQueueOptions<K = string> = {
   name: string;
+  /**
+   * keyOf is a key's id: two keys with the same id are the same item. Keys that are not strings need one;
+   * the default, String(key), suits string keys only.
+   */
+  keyOf?: (key: K) => string;
   concurrency: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -14,21 +19,21 @@ export type WorkQueueOptions = {
   clock?: Clock;
   metrics?: WorkQueueMetrics;
   /** onError receives every error a worker throws; the queue itself never requeues on error. */
-  onError?: (key: string, err: unknown) => void;
+  onError?: (key: K, err: unknown) => void;
 };
 
 /** Worker reconciles one key; a rejection is reported through onError and never crashes the queue. */
-export type Worker = (key: string) => Promise<void>;
+export type Worker<K = string> = (key: K) => Promise<void>;
 
 /** WorkQueue is a deduplicating, rate-limited queue of keys with client-go semantics. */
-export type WorkQueue = {
-  add(key: string): void;
-  addAfter(key: string, ms: number): void;
-  addRateLimited(key: string): void;
-  forget(key: string): void;
-  numRequeues(key: string): number;
+export type WorkQueue<K = string> = {
+  add(key: K): void;
+  addAfter(key: K, ms: number): void;
+  addRateLimited(key: K): void;
+  forget(key: K): void;
+  numRequeues(key: K): number;
   len(): number;
-  run(worker: Worker): void;
+  run(worker: Worker<K>): void;
   shutdown(options: { drain: boolean }): Promise<void>;
 };
 
@@ -37,7 +42,10 @@ export type WorkQueue = {
  * is a no-op, adding a key under processing runs it once more afterwards, addAfter keeps the earliest due
  * time, and addRateLimited delays by max(per-key exponential backoff, global token bucket).
  */
-export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
+export function createWorkQueue<K = string>(options: WorkQueueOptions<K>): WorkQueue<K> {
+  const keyOf = options.keyOf ?? String;
+  // Internally every structure holds ids; `keys` maps an id back to the typed key while the queue tracks it.
+  const keys = new Map<string, K>();
   const clock = options.clock ?? realClock;
   const metrics = options.metrics;
   const limiter = createRateLimiter({
@@ -110,7 +118,10 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
     processing.delete(key);
     metrics?.observeWorkDuration((clock.now() - start) / 1000);
     // A key added while it was processing runs once more, also while draining (the add came first).
-    if (!dirty.has(key)) return;
+    if (!dirty.has(key)) {
+      if (!delayed.has(key)) keys.delete(key);
+      return;
+    }
     if (dropQueued) dirty.delete(key);
     else enqueueReady(key);
   };
@@ -136,19 +147,27 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
     if (delayed.add(key, clock.now() + ms)) armTimer();
   };
 
-  const workerLoop = async (worker: Worker) => {
-    for (let key = await next(); key !== undefined; key = await next()) {
+  const workerLoop = async (worker: Worker<K>) => {
+    for (let id = await next(); id !== undefined; id = await next()) {
+      const key = keys.get(id) as K;
       try {
         await worker(key);
       } catch (err) {
         report(key, err);
       } finally {
-        done(key);
+        done(id);
       }
     }
   };
 
-  const report = (key: string, err: unknown) => {
+  /** track remembers the typed key of an id the queue is about to hold, and returns the id. */
+  const track = (key: K): string => {
+    const id = keyOf(key);
+    if (!shuttingDown) keys.set(id, key);
+    return id;
+  };
+
+  const report = (key: K, err: unknown) => {
     try {
       options.onError?.(key, err);
     } catch {
@@ -157,15 +176,16 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
   };
 
   return {
-    add,
-    addAfter,
+    add: (key) => add(track(key)),
+    addAfter: (key, ms) => addAfter(track(key), ms),
     addRateLimited(key) {
       if (shuttingDown) return;
       metrics?.retried();
-      addAfter(key, limiter.when(key));
+      const id = track(key);
+      addAfter(id, limiter.when(id));
     },
-    forget: (key) => limiter.forget(key),
-    numRequeues: (key) => limiter.numRequeues(key),
+    forget: (key) => limiter.forget(keyOf(key)),
+    numRequeues: (key) => limiter.numRequeues(keyOf(key)),
     len: () => ready.size(),
     run(worker) {
       const count = Math.max(1, Math.floor(options.concurrency));

@@ -1,12 +1,15 @@
 import { FINALIZER } from '../../api/names.ts';
 import type { KeyMetrics } from '../../observability/key-metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { ObjectKey } from '../object-key.ts';
 import type { ReconcileResult } from '../result.ts';
 import type { ExecuteDeps } from './execute/context.ts';
 import { execute } from './execute/execute.ts';
 import { recordPlan } from './execute/plan-mode.ts';
 import { reportCreated } from './execute/report-created.ts';
-import { type ObserveDeps, observe } from './observe.ts';
+import type { Plan } from './model.ts';
+import { nextPass, type PassEnd, recordsDriftCheck } from './next-pass.ts';
+import { type ObserveDeps, type Observed, observe } from './observe.ts';
 import { plan } from './plan/plan.ts';
 import { releaseInvalid, reportInvalid } from './report-invalid.ts';
 
@@ -19,87 +22,77 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
 }
 
 /**
- * reconcileApiKey runs one level-based pass for `namespace/name`: observe (read-only), plan (pure),
- * execute (writes). It never throws: failures come back as 'retry' for the queue's per-item backoff.
+ * reconcileApiKey runs one level-based pass for an ApiKey: observe (read-only), plan (pure), execute
+ * (writes), then nextPass (pure) says when to look again. It never throws: failures come back as 'retry'
+ * for the queue's per-item backoff.
  */
-export async function reconcileApiKey(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Promise<ReconcileResult> {
   try {
-    const observed = await observe(key, deps);
+    const id = `${key.namespace}/${key.name}`;
+    const observed = await observe(id, deps);
     if ('gone' in observed) {
-      const [ns, name] = key.split('/');
-      if (ns && name) deps.keyMetrics?.forgetKey(ns, name);
+      deps.keyMetrics?.forgetKey(key.namespace, key.name);
       return { kind: 'done' };
     }
     if ('invalid' in observed) {
       deps.logger.warn(
-        { apiKey: key, problem: observed.invalid },
+        { apiKey: id, problem: observed.invalid },
         'ApiKey does not match the schema; skipping',
       );
-      if (await releaseInvalid(observed.raw, FINALIZER, deps)) return { kind: 'done' };
-      await reportInvalid(observed.raw, observed.invalid, deps, deps.lastWritten);
+      if (!(await releaseInvalid(observed.raw, FINALIZER, deps)))
+        await reportInvalid(observed.raw, observed.invalid, deps, deps.lastWritten);
       return { kind: 'done' };
     }
     const { observation } = observed;
     const p = plan(observation);
-    if (p.status?.keyCreatedAt) {
-      const next = p.status.rotation?.nextRotationAt;
-      const meta = observation.apiKey.metadata;
-      deps.keyMetrics?.observeKey(
-        meta.namespace ?? '',
-        meta.name,
-        Date.parse(p.status.keyCreatedAt),
-        next ? Date.parse(next) : undefined,
-      );
-    }
-    if (observation.apiKey.spec.mode === 'Plan') {
-      await recordPlan(observation, p, deps);
-      const r = observation.rancher;
-      const drift =
-        r.checked && !('error' in r)
-          ? deps.drift.checked(observation.apiKey.metadata.uid, deps.now())
-          : undefined;
-      return { kind: 'done', requeueAfterMs: drift };
-    }
-    if (p.actions.length > 0 || p.status || p.events.length > 0) {
-      deps.logger.debug({ apiKey: key, actions: p.actions.map((a) => a.type) }, 'executing plan');
-      const outcome = await execute(observed, p, deps, deps.lastWritten);
-      if (outcome.finalizerRemoved) {
-        deps.drift.forget(observation.apiKey.metadata.uid);
-        deps.lastWritten.delete(observation.apiKey.metadata.uid);
-        return { kind: 'done' };
-      }
-      if (outcome.createdKey) {
-        const reported = await reportCreated(
-          observed,
-          outcome.createdKey,
-          outcome.secretAfter,
-          deps,
-          deps.lastWritten,
-        );
-        if (reported) {
-          const delay = deps.drift.checked(observation.apiKey.metadata.uid, deps.now());
-          return { kind: 'done', requeueAfterMs: delay };
-        }
-      }
-      if (outcome.created) return { kind: 'done', requeueAfterMs: 0 };
-    }
-    const r = observation.rancher;
-    let driftDelay: number | undefined;
-    if (r.checked && !('error' in r))
-      driftDelay = deps.drift.checked(observation.apiKey.metadata.uid, deps.now());
-    if (p.retry) return { kind: 'retry', error: new Error(p.status?.conditions[0]?.message ?? 'retrying') };
-    // A pass that did not ask Rancher keeps the schedule: the pending drift check and the next rotation.
+    observeKeyMetrics(p, observed, deps);
+    const end = await act(observed, p, deps);
     const uid = observation.apiKey.metadata.uid;
-    const steady = !r.checked && observation.connection?.ok === true && !observation.paused;
-    const pending = steady ? deps.drift.untilDue(uid, deps.now()) : undefined;
-    const scheduled = observation.apiKey.spec.rotation?.every !== undefined;
-    const rotationAt = scheduled ? observation.apiKey.status?.rotation?.nextRotationAt : undefined;
-    const untilRotation = steady && rotationAt ? Math.max(0, Date.parse(rotationAt) - deps.now()) : undefined;
-    const delays = [p.requeueAfterMs, driftDelay, pending, untilRotation].filter(
-      (d): d is number => d !== undefined,
-    );
-    return { kind: 'done', requeueAfterMs: delays.length > 0 ? Math.min(...delays) : undefined };
+    if (end === 'finalizerRemoved') {
+      deps.drift.forget(uid);
+      deps.lastWritten.delete(uid);
+    }
+    const now = deps.now();
+    const drift = {
+      untilDueMs: deps.drift.untilDue(uid, now),
+      scheduledMs: recordsDriftCheck(observation, end) ? deps.drift.checked(uid, now) : undefined,
+    };
+    return nextPass({ observation, plan: p, end, drift });
   } catch (err) {
     return { kind: 'retry', error: err instanceof Error ? err : new Error('reconcile failed') };
   }
+}
+
+/** act performs the plan (or, in plan mode, records it) and says how the pass ended. */
+async function act(observed: Observed, p: Plan, deps: ReconcileDeps): Promise<PassEnd> {
+  const { observation } = observed;
+  if (observation.apiKey.spec.mode === 'Plan') {
+    await recordPlan(observation, p, deps);
+    return 'planMode';
+  }
+  if (p.actions.length === 0 && !p.status && p.events.length === 0) return 'executed';
+  const meta = observation.apiKey.metadata;
+  const actions = p.actions.map((a) => a.type);
+  deps.logger.debug({ apiKey: `${meta.namespace}/${meta.name}`, actions }, 'executing plan');
+  const outcome = await execute(observed, p, deps, deps.lastWritten);
+  if (outcome.finalizerRemoved) return 'finalizerRemoved';
+  if (outcome.createdKey) {
+    const { createdKey, secretAfter } = outcome;
+    if (await reportCreated(observed, createdKey, secretAfter, deps, deps.lastWritten))
+      return 'createdAndReported';
+  }
+  return outcome.created ? 'created' : 'executed';
+}
+
+/** observeKeyMetrics records the age and next rotation of the key this pass reports. */
+function observeKeyMetrics(p: Plan, observed: Observed, deps: ReconcileDeps): void {
+  if (!p.status?.keyCreatedAt) return;
+  const next = p.status.rotation?.nextRotationAt;
+  const meta = observed.observation.apiKey.metadata;
+  deps.keyMetrics?.observeKey(
+    meta.namespace ?? '',
+    meta.name,
+    Date.parse(p.status.keyCreatedAt),
+    next ? Date.parse(next) : undefined,
+  );
 }

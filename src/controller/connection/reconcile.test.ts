@@ -25,17 +25,20 @@ function run(resolved: Resolved) {
       return '2';
     },
   } as unknown as ResourceWriter;
-  const result = reconcileConnection('RancherConnection:team-b/rancher', {
-    connections: { get: () => conn },
-    clusterConnections: { get: () => undefined },
-    resolver,
-    resources,
-    now: () => Date.parse('2030-01-01T00:00:00Z'),
-    recheckMs: 600_000,
-    apiKeys: { list: () => [] },
-    watchNamespaces: [],
-    events: { record: async () => undefined },
-  });
+  const result = reconcileConnection(
+    { kind: 'RancherConnection', namespace: 'team-b', name: 'rancher' },
+    {
+      connections: { get: () => conn },
+      clusterConnections: { get: () => undefined },
+      resolver,
+      resources,
+      now: () => Date.parse('2030-01-01T00:00:00Z'),
+      recheckMs: 600_000,
+      apiKeys: { list: () => [] },
+      watchNamespaces: [],
+      events: { record: async () => undefined },
+    },
+  );
   return { result, calls, patches };
 }
 

@@ -13,7 +13,7 @@ import type { KeyMetrics } from '../../observability/key-metrics.ts';
 import type { ReconcileResult } from '../result.ts';
 import { stableJson } from '../stable-json.ts';
 import { cleanOrphans, findOrphans, isLiveOrphan, type OrphanKey } from './orphans.ts';
-import type { ConnectionResolver, ObjectCache } from './resolver.ts';
+import type { ConnectionId, ConnectionResolver, ObjectCache } from './resolver.ts';
 
 /** ConnectionReconcileDeps are the effects a connection status pass uses. */
 export interface ConnectionReconcileDeps {
@@ -32,27 +32,15 @@ export interface ConnectionReconcileDeps {
 /** NOT_READY_RECHECK_MS is how often a connection that is not Ready is checked again. */
 export const NOT_READY_RECHECK_MS = 5_000;
 
-/** connectionQueueKey is the work-queue key of a connection (ApiKeys use plain namespace/name). */
-export function connectionQueueKey(
-  kind: 'RancherConnection' | 'ClusterRancherConnection',
-  ns: string,
-  name: string,
-): string {
-  return `${kind}:${ns}/${name}`;
-}
-
 /**
  * reconcileConnection checks that a connection's credentials work and reports whose they are and
  * whether they may supply key values, writing status only when it changed.
  */
 export async function reconcileConnection(
-  key: string,
+  id: ConnectionId,
   deps: ConnectionReconcileDeps,
 ): Promise<ReconcileResult> {
-  const m = key.match(/^(RancherConnection|ClusterRancherConnection):([^/]*)\/(.+)$/);
-  const kind = m?.[1] === 'ClusterRancherConnection' ? 'ClusterRancherConnection' : 'RancherConnection';
-  const ns = m?.[2] ?? '';
-  const name = m?.[3] ?? '';
+  const { kind, name, namespace: ns } = id;
   const raw =
     kind === 'RancherConnection' ? deps.connections.get(name, ns) : deps.clusterConnections.get(name);
   if (raw === undefined || typeof raw !== 'object' || raw === null) return { kind: 'done' };

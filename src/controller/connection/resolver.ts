@@ -5,6 +5,7 @@ import { describeRancherFailure } from '../rancher-failure.ts';
 import { watchCredentials } from './credential-watch.ts';
 import { type Endpoint, type EndpointDeps, endpointOf, refusal as fail } from './endpoint.ts';
 import { type CredentialsOptIn, credentialsSecretRefusal } from './policy.ts';
+import { connectionRefOf } from './ref.ts';
 import type { ConnectionId, ConnectionRef, ConnectionResolver, ObjectCache, Resolved } from './types.ts';
 
 export type { ConnectionId, ConnectionRef, ConnectionResolver, ObjectCache, Resolved } from './types.ts';
@@ -154,11 +155,7 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
   }
 
   return {
-    refFor(apiKey) {
-      const ref: ConnectionRef = { ...apiKey.spec.connectionRef, namespace: apiKey.metadata.namespace ?? '' };
-      if (apiKey.spec.environment !== undefined) ref.environment = apiKey.spec.environment;
-      return ref;
-    },
+    refFor: connectionRefOf,
     invalidate(ref) {
       const u = used.get(connectionKey(idOf(ref)));
       if (!u) return;

@@ -1,16 +1,20 @@
 import type { RancherApiKey } from '../../../rancher/index.ts';
 import { toKeyView } from '../key-view.ts';
-import type { Observation } from '../model.ts';
 import type { Observed } from '../observe.ts';
-import { plan } from '../plan/plan.ts';
+import { statusAfterCreate } from '../plan/after-create.ts';
 import { readPair } from '../secret-data.ts';
 import { type ExecuteDeps, makeContext } from './context.ts';
 import { writeStatus } from './status-writer.ts';
 
 /**
- * reportCreated re-plans a pass that just created a key, as if it had been observed, and writes the
- * resulting status at once (after proving the new pair authenticates), so a new ApiKey is Ready in
- * one pass and four apiserver writes. It returns false when the re-plan still wants actions.
+ * reportCreated writes, in the pass that created a key, the status the planner derives for it, after
+ * proving the Secret holds the new pair and (for an active key) that the pair authenticates: a new ApiKey
+ * is Ready in one pass and four apiserver writes. It returns false when nothing was written (the next
+ * pass, at once, reports the key instead).
+ *
+ * The executor does not re-plan: the I/O stays here (the Secret it wrote, one verifyKey) and the decision
+ * comes from statusAfterCreate, a pure planner function the executor calls with the created key. Leaving
+ * the report to the next pass instead would cost that pass's Rancher reads and delay Ready.
  */
 export async function reportCreated(
   observed: Observed,
@@ -30,15 +34,8 @@ export async function reportCreated(
           observed.scope,
         )
       : undefined;
-  const k = toKeyView(created);
-  const o: Observation = {
-    ...observed.observation,
-    hasFinalizer: true,
-    secret: { state: 'owned', publicValue: k.publicValue, intact: true, upToDate: true },
-    rancher: { ...r, byId: k, bySecret: k, marked: [...r.marked, k], verified },
-  };
-  const p = plan(o);
-  if (p.actions.length > 0 || !p.status) return false;
-  await writeStatus(makeContext({ ...observed, observation: o }, deps), deps, lastWritten, p.status);
+  const status = statusAfterCreate(observed.observation, toKeyView(created), verified);
+  if (!status) return false;
+  await writeStatus(makeContext(observed, deps), deps, lastWritten, status);
   return true;
 }

@@ -199,10 +199,9 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
     rotation,
     conditions,
   };
-  const untilRotation = rotation?.nextRotationAt
-    ? Math.max(0, Date.parse(rotation.nextRotationAt) - Date.parse(o.now))
-    : undefined;
-  const wait = next === 'wait' ? (waitingUntil(o, retiring) ?? WAIT_MS) : untilRotation;
+  // A converged key has nothing of its own to wait for (undefined): nextPass (next-pass.ts) wakes it for the
+  // drift check or the scheduled rotation this status reports.
+  const wait = next === 'wait' ? (waitingUntil(o, retiring) ?? WAIT_MS) : undefined;
   // While Rancher finishes a transition of the current key (milliseconds) nothing is reported: the next
   // pass reports the settled state, so a create or a state change costs one status write, not two.
   const settling = step === 'wait' && actions.length === 0;
