@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeySpecSchema, forgesMarker } from './apikey.ts';
-import { MAX_DURATION_MS, parseDuration } from './common.ts';
 
 const spec = (extra: Record<string, unknown>) => ({ connectionRef: { name: 'rancher' }, ...extra });
 const problems = (extra: Record<string, unknown>): string[] => {
@@ -42,27 +41,5 @@ describe('ApiKeySpecSchema bounds (the same rules as the CRD CEL, for objects an
 
   it('accepts an ordinary description mentioning the operator', () => {
     expect(problems({ description: 'key for CI, created by rancher-apikey-operator' })).toEqual([]);
-  });
-});
-
-describe('parseDuration', () => {
-  it('parses Go-style durations', () => {
-    expect(parseDuration('1h30m')).toBe(5_400_000);
-    expect(parseDuration('250ms')).toBe(250);
-    expect(parseDuration('0s')).toBe(0);
-  });
-
-  it('returns undefined beyond about ten years, so a Date built from it never overflows', () => {
-    expect(parseDuration('87840h')).toBe(MAX_DURATION_MS);
-    expect(parseDuration('87841h')).toBeUndefined();
-    expect(parseDuration('99999999999999999999h')).toBeUndefined();
-    expect(parseDuration(`${'9'.repeat(400)}h`)).toBeUndefined();
-    expect(() => new Date(Date.now() + MAX_DURATION_MS).toISOString()).not.toThrow();
-  });
-
-  it('returns undefined for malformed text', () => {
-    expect(parseDuration('1d')).toBeUndefined();
-    expect(parseDuration('')).toBeUndefined();
-    expect(parseDuration('-1s')).toBeUndefined();
   });
 });

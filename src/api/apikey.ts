@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import {
-  DURATION_PATTERN,
-  DurationSchema,
-  ObjectMetaSchema,
-  ObjectNameSchema,
-  parseDuration,
-} from './common.ts';
+import { DURATION_PATTERN, DurationSchema, ObjectMetaSchema, ObjectNameSchema } from './common.ts';
 import { ConditionSchema } from './conditions.ts';
+import { parseDuration } from './time.ts';
 
 const DataKeySchema = z
   .string()

@@ -11,26 +11,9 @@ export const DURATION_PATTERN = '^([0-9]{1,6}(ms|s|m|h))+$';
 
 /**
  * DurationSchema is a Go-style duration such as `90s`, `10m` or `720h`: at most 16 characters and six digits
- * per number, so neither CEL's duration() nor parseDuration can overflow on it.
+ * per number, so neither CEL's duration() nor parseDuration (time.ts) can overflow on it.
  */
 export const DurationSchema = z.string().max(16).regex(new RegExp(DURATION_PATTERN));
-
-/** MAX_DURATION_MS bounds parseDuration: beyond about ten years a schedule is meaningless and Date overflows. */
-export const MAX_DURATION_MS = 10 * 366 * 24 * 3_600_000;
-
-/**
- * parseDuration converts a Go-style duration (`1h30m`, `250ms`) to milliseconds; undefined if malformed or
- * longer than MAX_DURATION_MS (so `new Date(now + ms)` is always valid).
- */
-export function parseDuration(text: string): number | undefined {
-  if (text.length > 64 || !/^([0-9]+(ms|s|m|h))+$/.test(text)) return undefined;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const m of text.matchAll(/([0-9]+)(ms|s|m|h)/g)) {
-    total += Number(m[1]) * (unit[m[2] ?? 's'] ?? 0);
-  }
-  return Number.isFinite(total) && total <= MAX_DURATION_MS ? total : undefined;
-}
 
 /** ObjectMetaSchema is the part of metadata the operator reads; unknown fields are dropped. */
 export const ObjectMetaSchema = z.object({

@@ -153,6 +153,67 @@ describe('loadConfig', () => {
   it('throws HelpRequested with the help text for --help', () => {
     expect(() => loadConfig(['--help'], {})).toThrow(expect.objectContaining({ code: 'HelpRequested' }));
   });
+
+  it('answers -h and a --help after other flags, even bad ones, with the help text', () => {
+    for (const argv of [['-h'], ['--concurrency=0', '--bogus', '--help'], ['--label-selector', '--help']]) {
+      expect(() => loadConfig(argv, {})).toThrow(
+        expect.objectContaining({ code: 'HelpRequested', message: helpText() }),
+      );
+    }
+  });
+
+  it('reports a flag followed by another flag as missing its value and still reads the other flag', () => {
+    expect(problemsOf(() => loadConfig(['--concurrency', '--log-level', 'loud'], {}))).toEqual([
+      '--concurrency: missing value',
+      expect.stringMatching(/^--log-level \/ LOG_LEVEL: .*\(got "loud"\)$/),
+    ]);
+    expect(problemsOf(() => loadConfig(['--namespaces', '--concurrency', '0'], {}))).toEqual([
+      '--namespaces: missing value',
+      expect.stringMatching(/^--concurrency \/ CONCURRENCY: .*\(got "0"\)$/),
+    ]);
+  });
+
+  it('takes values that start with a dash or are empty, and lets the last of a repeated flag win', () => {
+    expect(problemsOf(() => loadConfig(['--concurrency', '-1'], {}))).toEqual([
+      expect.stringMatching(/^--concurrency \/ CONCURRENCY: .*\(got "-1"\)$/),
+    ]);
+    expect(loadConfig(['--label-selector=', '--concurrency=3', '--concurrency', '4'], {})).toMatchObject({
+      labelSelector: '',
+      concurrency: 4,
+    });
+  });
+
+  it('reads --leader-elect from the next argument or inline, and rejects a word that is not a boolean', () => {
+    expect(loadConfig(['--leader-elect=false'], {}).leaderElect).toBe(false);
+    expect(loadConfig(['--leader-elect', 'no', '--concurrency', '2'], {})).toMatchObject({
+      leaderElect: false,
+      concurrency: 2,
+    });
+    expect(problemsOf(() => loadConfig(['--leader-elect', 'maybe'], {}))).toEqual([
+      expect.stringMatching(/^--leader-elect \/ LEADER_ELECT: must be true or false \(got "maybe"\)$/),
+    ]);
+  });
+
+  it('refuses short flags, env-only settings given as flags, and anything after --', () => {
+    expect(problemsOf(() => loadConfig(['-x', '-abc', '--pod-name', 'p'], {}))).toEqual([
+      'unexpected argument "-x"',
+      'unexpected argument "-abc"',
+      'unknown flag --pod-name',
+      'unexpected argument "p"',
+    ]);
+    expect(problemsOf(() => loadConfig(['--', '--concurrency=3'], {}))).toEqual([
+      'unexpected argument "--"',
+      'unexpected argument "--concurrency=3"',
+    ]);
+  });
+
+  it('reads config durations in Go syntax without the ten-year bound of spec durations', () => {
+    expect(loadConfig(['--drift-check-interval', ' 1.5h '], {}).driftCheckIntervalMs).toBe(5_400_000);
+    expect(loadConfig(['--drift-check-interval=87841h'], {}).driftCheckIntervalMs).toBe(87_841 * 3_600_000);
+    expect(problemsOf(() => loadConfig(['--drift-check-interval=250us'], {}))).toEqual([
+      expect.stringMatching(/^--drift-check-interval \/ DRIFT_CHECK_INTERVAL: must be at least 1000ms/),
+    ]);
+  });
 });
 
 describe('helpText', () => {

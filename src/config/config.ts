@@ -1,3 +1,4 @@
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import {
   type Config,
   ConfigSchema,
@@ -33,9 +34,10 @@ const SOURCES: ReadonlyArray<[string, SettingSource]> = Object.entries(SETTING_S
  * (message = help text) for `--help`/`-h`. It reads nothing but its two arguments.
  */
 export function loadConfig(argv: readonly string[], env: Env): Config {
-  if (argv.includes('--help') || argv.includes('-h')) throw new ConfigError('HelpRequested', helpText());
   const problems: string[] = [];
-  const raw: Raw = { ...fromEnv(env), ...fromArgv(argv, problems) };
+  const flags = fromArgv(argv, problems);
+  if (flags === 'help') throw new ConfigError('HelpRequested', helpText());
+  const raw: Raw = { ...fromEnv(env), ...flags };
   const namespaceFallback = raw.podNamespace ?? DEFAULT_OPERATOR_NAMESPACE;
   raw.leaderElectionNamespace ??= namespaceFallback;
   raw.operatorNamespace ??= namespaceFallback;
@@ -59,34 +61,58 @@ function fromEnv(env: Env): Raw {
   return raw;
 }
 
-function fromArgv(argv: readonly string[], problems: string[]): Raw {
-  const byFlag = new Map(SOURCES.filter(([, s]) => s.flag !== undefined).map(([key, s]) => [s.flag, key]));
+const BY_FLAG = new Map(
+  SOURCES.flatMap(([key, s]) => (s.flag === undefined ? [] : [[s.flag, key] as const])),
+);
+const BOOLEAN_FLAGS = new Set(['leader-elect']); // the only flag that may be given without a value
+const PARSE_OPTIONS: ParseArgsOptionsConfig = {
+  help: { type: 'boolean', short: 'h' },
+  ...Object.fromEntries(
+    [...BY_FLAG.keys()].map((flag) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? 'boolean' : 'string' }]),
+  ),
+};
+
+/**
+ * fromArgv reads the flags with node:util parseArgs, non-strict so that every problem is listed rather than
+ * the first. A boolean flag also takes its value from the next argument (`--leader-elect false`); a value that
+ * looks like a flag (`--concurrency --log-level warn`) counts as missing, and that flag is read in its own right.
+ */
+function fromArgv(argv: readonly string[], problems: string[]): Raw | 'help' {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: PARSE_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return 'help';
   const raw: Raw = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (!arg.startsWith('--')) {
+  const used = new Set<number>(); // argv indexes already read (a boolean's value, a group of short flags)
+  for (const [i, token] of tokens.entries()) {
+    if (used.has(token.index)) continue;
+    used.add(token.index);
+    const arg = argv[token.index] ?? '';
+    if (token.kind !== 'option' || !token.rawName.startsWith('--')) {
       problems.push(`unexpected argument ${JSON.stringify(arg)}`);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const flag = arg.slice(2, eq === -1 ? undefined : eq);
-    const key = byFlag.get(flag);
+    const key = BY_FLAG.get(token.name);
     if (key === undefined) {
-      problems.push(`unknown flag --${flag}`);
+      problems.push(`unknown flag --${token.name}`);
       continue;
     }
-    if (eq !== -1) {
-      raw[key] = arg.slice(eq + 1);
-      continue;
-    }
-    const next = argv[i + 1];
-    if (next !== undefined && !next.startsWith('--')) {
-      raw[key] = next;
-      i++;
-    } else if (key === 'leaderElect') {
-      raw[key] = 'true'; // a bare boolean flag means true
+    const next = tokens[i + 1];
+    if (token.value !== undefined && (token.inlineValue || !token.value.startsWith('--'))) {
+      raw[key] = token.value;
+    } else if (token.value === undefined && BOOLEAN_FLAGS.has(token.name)) {
+      if (next?.kind === 'positional') used.add(next.index);
+      raw[key] = next?.kind === 'positional' ? next.value : 'true'; // a bare boolean flag means true
     } else {
-      problems.push(`--${flag}: missing value`);
+      problems.push(`--${token.name}: missing value`);
+      if (token.value === undefined) continue;
+      // parseArgs took the next flag for this one's value: read the rest again from that flag on.
+      const rest = fromArgv(argv.slice(token.index + 1), problems);
+      return rest === 'help' ? rest : { ...raw, ...rest };
     }
   }
   return raw;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { parseDuration } from '../api/time.ts';
 import { LogLevelSchema } from '../observability/logger.ts';
-import { parseDuration } from './duration.ts';
 
 /** DEFAULT_OPERATOR_NAMESPACE is used when neither a flag, an env var nor POD_NAMESPACE names a namespace. */
 export const DEFAULT_OPERATOR_NAMESPACE = 'rancher-apikey-operator-system';
@@ -26,7 +26,8 @@ const duration = (minMs: number) =>
   z
     .string()
     .transform((text, ctx) => {
-      const ms = parseDuration(text);
+      // No upper bound, as before: a setting is bounded only by the minimum given below.
+      const ms = parseDuration(text, Number.POSITIVE_INFINITY);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 15s, 10m or 1h' });
         return z.NEVER;

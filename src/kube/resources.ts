@@ -1,6 +1,6 @@
 import { GROUP, type KINDS, VERSION } from '../api/names.ts';
 import type { KubeApis } from './client.ts';
-import { isNotFound, KubeError } from './errors.ts';
+import { KubeError } from './errors.ts';
 
 type Plural = (typeof KINDS)[keyof typeof KINDS]['plural'];
 
@@ -21,8 +21,6 @@ export interface ResourceWriter {
     name: string,
     status: object,
   ): Promise<string | undefined>;
-  /** get reads one object live (bypassing caches); undefined when absent. */
-  get(plural: Plural, ns: string | undefined, name: string): Promise<unknown>;
 }
 
 function rvOf(obj: unknown): string | undefined {
@@ -34,7 +32,7 @@ function rvOf(obj: unknown): string | undefined {
 
 /** createResourceWriter implements ResourceWriter with JSON merge patches on the CustomObjects API. */
 export function createResourceWriter(apis: KubeApis): ResourceWriter {
-  const { custom, mergePatch, options } = apis;
+  const { custom, mergePatch } = apis;
   const base = { group: GROUP, version: VERSION };
   return {
     async setFinalizers(plural, ns, name, finalizers, rv) {
@@ -62,16 +60,6 @@ export function createResourceWriter(apis: KubeApis): ResourceWriter {
         return rvOf(out);
       } catch (err) {
         throw new KubeError(`update status of ${plural} ${ns ?? ''}/${name}`, err);
-      }
-    },
-    async get(plural, ns, name) {
-      try {
-        return ns
-          ? await custom.getNamespacedCustomObject({ ...base, plural, namespace: ns, name }, options)
-          : await custom.getClusterCustomObject({ ...base, plural, name }, options);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw new KubeError(`read ${plural} ${ns ?? ''}/${name}`, err);
       }
     },
   };

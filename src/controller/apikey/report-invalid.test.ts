@@ -13,7 +13,6 @@ function fakeDeps() {
       patches.push({ name, status: status as Record<string, unknown> });
       return '2';
     },
-    get: async () => undefined,
   };
   const recorder: EventRecorder = {
     record: async (_target, type, reason, note) => void events.push({ type, reason, note }),

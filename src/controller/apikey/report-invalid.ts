@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConditionSchema, conditionsEqual, mergeConditions } from '../../api/conditions.ts';
 import { API_VERSION } from '../../api/names.ts';
+import { formatTimestamp } from '../../api/time.ts';
 import type { ExecuteDeps } from './execute/context.ts';
 import { stalled } from './plan/status.ts';
 
@@ -46,7 +47,7 @@ export async function reportInvalid(
   const reported = ReportedSchema.safeParse(raw);
   const current = reported.success ? reported.data.status : undefined;
   const message = invalidMessage(problem);
-  const now = new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = formatTimestamp(deps.now());
   const conditions = mergeConditions(current?.conditions, stalled(INVALID_SPEC, message), now, generation);
   const fingerprint = JSON.stringify({ generation, invalid: message });
   const unchanged =

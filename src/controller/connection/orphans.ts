@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { INVENTORY_LIST_LIMITS, type RancherApiKey, type RancherClient } from '../../rancher/index.ts';
-import { retireStep } from '../apikey/plan/steps.ts';
+import { isLeavingState, retireStep } from '../apikey/plan/steps.ts';
 import { ownerFromDescription, uidFromDescription } from '../marker.ts';
 
 /** OrphanKey is a Rancher key carrying this operator's marker whose ApiKey no longer exists. */
@@ -57,8 +57,7 @@ export async function findOrphans(
     for (const key of await client.listKeys({ environment }, filter, options)) {
       const uid = uidFromDescription(key.description);
       const owner = ownerFromDescription(key.description);
-      if (!uid || !owner || live.has(uid) || ['removing', 'removed', 'purging', 'purged'].includes(key.state))
-        continue;
+      if (!uid || !owner || live.has(uid) || isLeavingState(key.state)) continue;
       const ns = owner.split('/')[0] ?? '';
       if (scope.watchNamespaces.length > 0 && !scope.watchNamespaces.includes(ns)) continue;
       if (conn.kind === 'RancherConnection' && ns !== conn.namespace) continue;
@@ -70,7 +69,7 @@ export async function findOrphans(
 
 /** isLiveOrphan reports an orphan that can still authenticate or be activated (the ones worth reporting). */
 export function isLiveOrphan(o: OrphanKey): boolean {
-  return !['removing', 'removed', 'purging', 'purged'].includes(o.key.state);
+  return !isLeavingState(o.key.state);
 }
 
 /** cleanOrphans moves every orphan one step towards purged; returns how many still need work. */

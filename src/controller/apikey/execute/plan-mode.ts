@@ -1,4 +1,5 @@
 import { conditionsEqual, mergeConditions } from '../../../api/conditions.ts';
+import { formatTimestamp } from '../../../api/time.ts';
 import { stableJson } from '../../stable-json.ts';
 import type { Action, Observation, Plan } from '../model.ts';
 import type { ExecuteDeps } from './context.ts';
@@ -55,7 +56,7 @@ export async function recordPlan(o: Observation, p: Plan, deps: ExecuteDeps): Pr
       message,
     },
   ];
-  const now = new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = formatTimestamp(deps.now());
   const conditions = mergeConditions(apiKey.status?.conditions, desired, now, apiKey.metadata.generation);
   const same =
     stableJson(apiKey.status?.plannedActions ?? []) === stableJson(planned) &&

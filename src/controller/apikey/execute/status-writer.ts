@@ -1,4 +1,5 @@
 import { conditionsEqual, mergeConditions } from '../../../api/conditions.ts';
+import { formatTimestamp } from '../../../api/time.ts';
 import { stableJson } from '../../stable-json.ts';
 import type { PlannedStatus } from '../model.ts';
 import type { ExecContext, ExecuteDeps } from './context.ts';
@@ -26,7 +27,7 @@ export async function writeStatus(
   const { apiKey } = ctx;
   const current = apiKey.status ?? {};
   const generation = apiKey.metadata.generation;
-  const now = new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = formatTimestamp(deps.now());
   const conditions = mergeConditions(current.conditions, planned.conditions, now, generation);
   const next: Record<string, unknown> = { observedGeneration: generation, conditions };
   for (const f of FIELDS) next[f] = planned[f] ?? null;

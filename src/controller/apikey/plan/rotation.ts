@@ -1,10 +1,9 @@
-import { parseDuration } from '../../../api/common.ts';
+import { formatTimestamp, parseDuration } from '../../../api/time.ts';
 import type { Action, KeyView, Observation, RetiringEntry, RotationStatus } from '../model.ts';
 
 const HISTORY_MAX = 10;
 
-const at = (o: Observation, plusMs = 0): string =>
-  new Date(Date.parse(o.now) + plusMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const at = (o: Observation, plusMs = 0): string => formatTimestamp(Date.parse(o.now) + plusMs);
 
 /** rotationDue reports an unhandled rotate-requested-at token or a passed nextRotationAt. */
 export function rotationDue(o: Observation): boolean {
@@ -78,10 +77,7 @@ export function nextRotation(
   if (isNew) events.push({ id: key.id, publicValue: key.publicValue, event: 'Created', at: keyCreatedAt });
   const prev = s?.rotation;
   const rotation: RotationStatus = {
-    nextRotationAt:
-      everyMs !== undefined
-        ? new Date(Date.parse(keyCreatedAt) + everyMs).toISOString().replace(/\.\d{3}Z$/, 'Z')
-        : undefined,
+    nextRotationAt: everyMs !== undefined ? formatTimestamp(Date.parse(keyCreatedAt) + everyMs) : undefined,
     lastRotatedAt: promoted ? at(o) : prev?.lastRotatedAt,
     lastHandledRotateAt: promoted
       ? (o.rotateRequested ?? prev?.lastHandledRotateAt)

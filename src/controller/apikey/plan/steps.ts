@@ -6,11 +6,16 @@ export const WAIT_MS = 250;
 /** AFTER_ACTION_MS is how soon a pass looks again after a Rancher action (the executor already waited for it). */
 export const AFTER_ACTION_MS = 20;
 
-const LEAVING = new Set(['removed', 'removing', 'purging', 'purged']);
+const LEAVING: ReadonlySet<string> = new Set(['removing', 'removed', 'purging', 'purged']);
+
+/** isLeavingState reports a Rancher key state on the way out (removing, removed, purging, purged). */
+export function isLeavingState(state: string): boolean {
+  return LEAVING.has(state);
+}
 
 /** isLive reports whether a key can still authenticate or be activated (not on its way out). */
 export function isLive(key: KeyView): boolean {
-  return !LEAVING.has(key.state);
+  return !isLeavingState(key.state);
 }
 
 /**
