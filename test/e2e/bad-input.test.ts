@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../control-plane/testing.ts';
 import { apiKeyManifest, designManifests } from './support/manifests.ts';
-import { condition, eventually, getApiKey, readSecretValues, waitForCondition } from './support/wait.ts';
+import { condition, getApiKey, readSecretValues, waitForCondition } from './support/wait.ts';
 import { startWorld, type World } from './support/world.ts';
 
 let world: World;
@@ -174,19 +174,29 @@ spec:
     const user = world.emulator.user;
     await apply(designManifests(n, world.emulator, { accessKey: user.accessKey, secretKey: user.secretKey }));
     const k = await waitForCondition(world.custom, n, 'ci-deployer', 'Ready', 'True');
-    const conn = await eventually('connection status', async () => {
-      const r = await kubectl([
-        'get',
-        'rancherconnection',
-        'rancher',
-        '-n',
-        n,
-        '-o',
-        'jsonpath={.status.canSupplyValues}',
-      ]);
-      return r.stdout === 'false' ? r.stdout : undefined;
-    });
-    expect(conn).toBe('false');
+    // Once the connection reports Ready, its status says the credentials cannot supply values.
+    const ready = await kubectl([
+      'wait',
+      '--for=condition=Ready',
+      '--timeout=30s',
+      '-n',
+      n,
+      'rancherconnection/rancher',
+    ]);
+    expect(ready.code, ready.stderr).toBe(0);
+    const r = await kubectl([
+      'get',
+      'rancherconnection',
+      'rancher',
+      '-n',
+      n,
+      '-o',
+      'jsonpath={.status.canSupplyValues}',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('false');
+    // Rancher generated the pair: the key in Rancher has the public value in status.
+    expect(world.emulator.keys().find((x) => x.id === k.status?.id)?.publicValue).toBe(k.status?.publicValue);
     const data = await readSecretValues(world.core, n, 'ci-deployer-rancher');
     expect(data?.publicValue).toBe(k.status?.publicValue);
     expect((await getApiKey(world.custom, n, 'ci-deployer'))?.status?.rancherState).toBe('active');

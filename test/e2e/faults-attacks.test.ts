@@ -37,15 +37,22 @@ afterAll(async () => {
   await world?.stop();
 });
 
+/** REFUSED are the attack ApiKeys that must end Ready=False with these reasons (the checker verifies it). */
+const REFUSED: Record<string, RegExp> = {};
+const refuse = (n: string, name: string, reason: RegExp) => {
+  REFUSED[`${n}/${name}`] = reason;
+};
+
 const keysOf = (n: string, name: string) =>
   world.emulator.keys().filter((k) => k.description?.includes(`${n}/${name} `));
 
-async function notReady(n: string, name: string, reason?: RegExp) {
+async function notReady(n: string, name: string, reason: RegExp) {
+  refuse(n, name, reason);
   const k = await eventually(
     `${n}/${name} reports why it is not Ready`,
     async () => {
       const c = condition(await getApiKey(world.custom, n, name), 'Ready');
-      return c?.status === 'False' && (!reason || reason.test(c.reason)) ? c : undefined;
+      return c?.status === 'False' && reason.test(c.reason) ? c : undefined;
     },
     30_000,
   );
@@ -61,7 +68,9 @@ describe('confused deputy: namespaces, connections and Secrets the ApiKey does n
       spec: { connectionRef: { name: 'rancher', namespace: ns(0) } },
     });
     const strict = await kubectl(['apply', '-f', '-'], { input: manifest });
-    expect(strict.code).not.toBe(0); // strict field validation: connectionRef has no namespace
+    // Refused by strict field validation, for that reason (connectionRef has no namespace), not any other.
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toMatch(/unknown field "spec\.connectionRef\.namespace"/);
     const r = await kubectl(['apply', '--validate=false', '-f', '-'], { input: manifest });
     expect(r.code, r.stderr).toBe(0);
     const c = await notReady(ns(1), 'cross', /ConnectionNotFound/);
@@ -70,10 +79,11 @@ describe('confused deputy: namespaces, connections and Secrets the ApiKey does n
   });
 
   it('an ApiKey aimed at the connection credentials Secret never overwrites it', async () => {
-    const before = await readSecretValues(world.core, ns(0), 'rancher-credentials');
+    const admin = { accessKey: world.emulator.admin.accessKey, secretKey: world.emulator.admin.secretKey };
+    expect(await readSecretValues(world.core, ns(0), 'rancher-credentials')).toEqual(admin);
     await apply(apiKeyManifest(ns(0), 'steal', { secret: { name: 'rancher-credentials' } }));
     await notReady(ns(0), 'steal', /SecretConflict/);
-    expect(await readSecretValues(world.core, ns(0), 'rancher-credentials')).toEqual(before);
+    expect(await readSecretValues(world.core, ns(0), 'rancher-credentials')).toEqual(admin);
     expect(keysOf(ns(0), 'steal')).toEqual([]);
   });
 
@@ -170,8 +180,23 @@ describe('RBAC of deploy/', () => {
 describe('secret-leak canary over the whole run (trace logging)', () => {
   it('no secret value anywhere but Secret.data, no write outside the namespaces, one key per Ready ApiKey', async () => {
     const v = await timed(
-      { suite: SUITE, scenario: 'leak canary (trace logs)', injected: 'attacks and odd input', times: 6 },
-      async () => waitForInvariants(await run.invariantInput({ steadyWindowMs: 4_000 }), 60_000),
+      { suite: SUITE, scenario: 'leak canary (trace logs)', injected: 'attacks refused (Ready=False)' },
+      async () => {
+        const violations = await waitForInvariants(
+          await run.invariantInput({ steadyWindowMs: 4_000, expectNotReady: REFUSED }),
+          60_000,
+        );
+        let refused = 0;
+        for (const key of Object.keys(REFUSED)) {
+          const [n = '', name = ''] = key.split('/');
+          if (condition(await getApiKey(world.custom, n, name), 'Ready')?.status === 'False') refused++;
+        }
+        return {
+          violations,
+          times: refused,
+          note: `${Object.keys(REFUSED).length} attacks expected refused`,
+        };
+      },
     );
     expect(v, formatViolations(v)).toEqual([]);
     // The canary saw debug/trace lines (pino levels 10 and 20), not only warnings.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatViolations, waitForInvariants } from '../invariants/checker.ts';
-import { churn, killSchedule, seededRandom } from '../invariants/churn.ts';
+import { formatViolations } from '../invariants/checker.ts';
+import { churnWithKills } from '../invariants/churn.ts';
 import { timed } from '../invariants/results.ts';
 import { FAST_LEASE, type FaultRun, setUpConnection, trackRun } from '../invariants/world-helpers.ts';
 import { startWorld, type World } from './support/world.ts';
@@ -24,30 +24,18 @@ afterAll(async () => {
 
 describe('kill -9 during a churn of creates, updates and deletes', () => {
   it(`two kills in 24 rounds (seed ${SEED}): every invariant holds after a restart`, async () => {
-    const random = seededRandom(SEED);
-    const kills = killSchedule(24, 2, random);
     const violations = await timed(
-      {
-        suite: 'churn',
-        scenario: `short churn, seed ${SEED}`,
-        injected: 'SIGKILL of the operator',
-        times: kills.size,
-      },
-      async () => {
-        await churn({
-          namespaces: world.namespaces,
+      { suite: 'churn', scenario: `short churn, seed ${SEED}`, injected: 'SIGKILL of the operator' },
+      () =>
+        churnWithKills(world, run, {
+          seed: SEED,
           size: 6,
           rounds: 24,
+          kills: 2,
           maxDelayMs: 400,
-          random,
-          onRound: async (round) => {
-            if (!kills.has(round)) return;
-            await world.restartOperator({ crash: true });
-            run.adopt();
-          },
-        });
-        return waitForInvariants(await run.invariantInput({ steadyWindowMs: 4_000 }), 90_000);
-      },
+          steadyWindowMs: 4_000,
+          timeoutMs: 90_000,
+        }),
     );
     expect(violations, formatViolations(violations)).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../control-plane/testing.ts';
+import { rancherAction } from '../invariants/world-helpers.ts';
 import { apiserverWrites } from './support/apiserver-metrics.ts';
 import { apiKeyManifest, designManifests } from './support/manifests.ts';
 import { authenticates, eventually, getApiKey, readSecretValues, waitForCondition } from './support/wait.ts';
@@ -218,16 +219,15 @@ describe('deleting an ApiKey, per deletionPolicy', () => {
     await apply(designManifests(n, world.emulator));
     await apply(apiKeyManifest(n, 'gone', {}));
     const k = await waitForCondition(world.custom, n, 'gone', 'Ready', 'True');
-    const auth = `Basic ${Buffer.from(`${world.emulator.admin.accessKey}:${world.emulator.admin.secretKey}`).toString('base64')}`;
-    for (const action of ['deactivate', 'remove', 'purge']) {
-      await new Promise((r) => setTimeout(r, 100));
-      await fetch(`${world.emulator.url}/v1/apikeys/${k.status?.id}/?action=${action}`, {
-        method: 'POST',
-        headers: { authorization: auth },
-      });
-    }
+    const id = k.status?.id ?? '';
+    // Each out-of-band action is confirmed: the key really is purged before the ApiKey is deleted.
+    for (const action of ['deactivate', 'remove', 'purge'] as const)
+      await rancherAction(world.emulator, id, action);
+    expect(rancherKey(id)?.state).toBe('purged');
     const del = await kubectl(['delete', 'apikey', 'gone', '-n', n, '--timeout=60s']);
     expect(del.code, del.stderr).toBe(0);
     expect(await getApiKey(world.custom, n, 'gone')).toBeUndefined();
+    expect(await readSecretValues(world.core, n, 'gone')).toBeUndefined();
+    expect(rancherKey(id)?.state).toBe('purged');
   });
 });

@@ -26,6 +26,17 @@ describe('faults', () => {
     expect(retried.status).toBe(201);
   });
 
+  it('a used-up rule stays listed by id with hits equal to its times and no longer applies', async () => {
+    const id = emu.setFault({ route: 'POST /apikeys', kind: 'status', status: 503, times: 2 });
+    for (const expected of [503, 503, 201])
+      expect(
+        (await call(emu, 'POST', '/v1/apikeys', { auth: emu.user, body: { name: 'used-up' } })).status,
+      ).toBe(expected);
+    expect(emu.faults().find((r) => r.id === id)).toMatchObject({ times: 2, hits: 2, remaining: 0 });
+    emu.clearFaults();
+    expect(emu.faults()).toEqual([]);
+  });
+
   it('reset destroys the connection without a response and without the change', async () => {
     emu.setFault({ route: 'POST /apikeys', kind: 'reset', times: 1 });
     await expect(

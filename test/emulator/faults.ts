@@ -61,17 +61,20 @@ export class FaultRegistry {
     this.#rules.length = 0;
   }
 
-  /** list returns copies of the active rules. */
+  /**
+   * list returns copies of every rule until cleared, used-up ones included (remaining 0), so that a test
+   * can compare each rule's hits with its times by id.
+   */
   list(): ActiveFault[] {
     return this.#rules.map((r) => ({ ...r }));
   }
 
-  /** take returns the first rule matching the route and consumes one of its `times`; exhausted rules disappear. */
+  /** take returns the first rule matching the route that is not used up, and consumes one of its `times`. */
   take(route: string): FaultRule | undefined {
-    const rule = this.#rules.find((r) => routeMatches(r.route, route));
+    const rule = this.#rules.find((r) => r.remaining !== 0 && routeMatches(r.route, route));
     if (!rule) return undefined;
     rule.hits++;
-    if (rule.remaining !== null && --rule.remaining <= 0) this.remove(rule.id);
+    if (rule.remaining !== null) rule.remaining--;
     return rule;
   }
 }

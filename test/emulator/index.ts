@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_PROJECT_ID, Directory, OTHER_PROJECT_ID } from './directory.ts';
-import { FaultRegistry, type FaultRule, FaultRuleSchema } from './faults.ts';
+import { type ActiveFault, FaultRegistry, type FaultRule, FaultRuleSchema } from './faults.ts';
 import { KeyStore } from './key-store.ts';
 import { generatePublicValue, generateSecretValue, hashSecret } from './keygen.ts';
 import { type Account, type InspectedKey, inspectKey } from './model.ts';
 import { RequestCounter, type RequestCounts } from './request-counter.ts';
 import { createEmulatorServer } from './server.ts';
 
-export type { FaultRule } from './faults.ts';
+export type { ActiveFault, FaultRule } from './faults.ts';
 export type { InspectedKey, KeyState } from './model.ts';
 export type { RequestCounts } from './request-counter.ts';
 
@@ -37,6 +37,8 @@ export interface Emulator {
   requests(): RequestCounts;
   resetRequests(): void;
   setFault(rule: FaultRule): string;
+  /** faults lists every rule set since the last clearFaults (used-up ones with remaining 0) with its hits. */
+  faults(): ActiveFault[];
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     requests: () => counter.snapshot(),
     resetRequests: () => counter.reset(),
     setFault: (rule) => faults.add(FaultRuleSchema.parse(rule)),
+    faults: () => faults.list(),
     clearFaults: () => faults.clear(),
     close: () =>
       new Promise<void>((resolve) => {

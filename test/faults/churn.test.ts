@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type World } from '../e2e/support/world.ts';
-import { formatViolations, waitForInvariants } from '../invariants/checker.ts';
-import { churn, killSchedule, seededRandom } from '../invariants/churn.ts';
+import { formatViolations } from '../invariants/checker.ts';
+import { churnWithKills } from '../invariants/churn.ts';
 import { timed } from '../invariants/results.ts';
 import { FAST_LEASE, type FaultRun, setUpConnection, trackRun } from '../invariants/world-helpers.ts';
 
@@ -26,30 +26,18 @@ const SEEDS = (process.env.FAULTS_SEEDS ?? '11,23,42').split(',').map(Number);
 describe('kill -9 at random moments of a long churn', () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}: 80 rounds, 8 kills, every invariant holds once it settles`, async () => {
-      const random = seededRandom(seed);
-      const kills = killSchedule(80, 8, random);
       const violations = await timed(
-        {
-          suite: 'churn',
-          scenario: `long churn, seed ${seed}`,
-          injected: 'SIGKILL of the operator',
-          times: kills.size,
-        },
-        async () => {
-          await churn({
-            namespaces: world.namespaces,
+        { suite: 'churn', scenario: `long churn, seed ${seed}`, injected: 'SIGKILL of the operator' },
+        () =>
+          churnWithKills(world, run, {
+            seed,
             size: 10,
             rounds: 80,
+            kills: 8,
             maxDelayMs: 600,
-            random,
-            onRound: async (round) => {
-              if (!kills.has(round)) return;
-              await world.restartOperator({ crash: true });
-              run.adopt();
-            },
-          });
-          return waitForInvariants(await run.invariantInput({ steadyWindowMs: 5_000 }), 120_000);
-        },
+            steadyWindowMs: 5_000,
+            timeoutMs: 120_000,
+          }),
       );
       expect(violations, formatViolations(violations)).toEqual([]);
     }, 400_000);

@@ -38,19 +38,20 @@ afterAll(async () => {
 });
 
 describe('control plane faults mid-run', () => {
-  for (const [name, fault] of [
-    ['apiserver SIGTERM restart, 3 s down', () => restartApiserver({ downMs: 3_000 })],
+  for (const [name, component, fault] of [
+    ['apiserver SIGTERM restart, 3 s down', 'apiserver', () => restartApiserver({ downMs: 3_000 })],
     [
       'apiserver SIGKILL, 12 s down (longer than the renew deadline)',
+      'apiserver',
       () => restartApiserver({ downMs: 12_000, crash: true }),
     ],
-    ['etcd SIGKILL, 5 s down', () => restartEtcd({ downMs: 5_000, crash: true })],
+    ['etcd SIGKILL, 5 s down', 'etcd', () => restartEtcd({ downMs: 5_000, crash: true })],
   ] as const) {
     it(`${name}: creates and a deletion in flight converge, every invariant holds`, async () => {
       const ns = namespace();
       const v = await timed(
-        { suite: SUITE, scenario: 'create ×4 and delete ×1 in flight', injected: name, times: 1 },
-        () => duringControlPlaneFault(world, run, ns, 4, fault),
+        { suite: SUITE, scenario: 'create ×4 and delete ×1 in flight', injected: name },
+        () => duringControlPlaneFault(world, run, ns, 4, component, fault),
       );
       expect(v, formatViolations(v)).toEqual([]);
     });
@@ -62,8 +63,7 @@ describe('control plane faults mid-run', () => {
       {
         suite: SUITE,
         scenario: 'conflict storm on one ApiKey',
-        injected: 'concurrent spec updates',
-        times: 40,
+        injected: '409 Conflict on read-modify-write spec updates',
       },
       () => conflictStorm(world, run, ns, 8, 5),
     );
@@ -88,7 +88,7 @@ describe('leader failover with two replicas', () => {
   it('the standby takes over after the leader is killed; no duplicate key, every invariant holds', async () => {
     const ns = namespace();
     const v = await timed(
-      { suite: SUITE, scenario: 'leader failover (2 replicas)', injected: 'SIGKILL of the leader', times: 1 },
+      { suite: SUITE, scenario: 'leader failover (2 replicas)', injected: 'SIGKILL of the leader' },
       async () => {
         await world.restartOperator({ env: FAST_LEASE });
         run.adopt();
@@ -102,14 +102,18 @@ describe('leader failover with two replicas', () => {
           for (let i = 0; i < 3; i++) await apply(apiKeyManifest(ns, `ha-${i}`, {}));
           for (let i = 0; i < 3; i++) await readyOrExplain(world, run, ns, `ha-${i}`);
           const leader = await leaseHolder(world.operatorEnv.LEADER_ELECTION_ID ?? '');
-          const killLeader = leader.startsWith('standby') ? standby.kill() : world.operator.kill();
+          const killed = leader.startsWith('standby') ? standby : world.operator;
+          const killLeader = killed.kill();
           for (let i = 3; i < 6; i++) await apply(apiKeyManifest(ns, `ha-${i}`, {}));
           await killLeader;
           for (let i = 0; i < 6; i++) await readyOrExplain(world, run, ns, `ha-${i}`, 60_000);
           const after = await leaseHolder(world.operatorEnv.LEADER_ELECTION_ID ?? '');
           if (after === leader) throw new Error(`lease still held by the killed leader ${leader}`);
+          if (killed.signal() !== 'SIGKILL')
+            throw new Error(`the leader died of ${killed.signal()}, not SIGKILL`);
           return {
             violations: await waitForInvariants(await run.invariantInput(), 60_000),
+            times: 1,
             note: `leader ${leader} → ${after}`,
           };
         } finally {

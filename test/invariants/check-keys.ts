@@ -4,9 +4,11 @@ import { isReady } from './model.ts';
 const PAUSED = 'rancher.keyops.dev/paused';
 
 /**
- * checkKeys proves invariants 1 and 4 on Rancher's side: each live ApiKey has exactly one non-purged
- * marker key (the one in its status) once Ready and never more than one otherwise; keys of deleted
- * ApiKeys end as their deletion policy says; no deleted ApiKey keeps its finalizer past the timeout.
+ * checkKeys proves invariants 1 and 4 on Rancher's side, and that the run converged: no ApiKey is still
+ * being deleted (its finalizer done, whatever its age); every unpaused ApiKey answered its current
+ * generation, Ready=True with exactly one non-purged marker key (the one in its status) and nothing left
+ * retiring, unless `expectNotReady` names it (then Ready=False with that reason, and no duplicate key);
+ * keys of deleted ApiKeys end as their deletion policy says.
  */
 export function checkKeys(input: InvariantInput, snap: Snapshot): Violation[] {
   const out: Violation[] = [];
@@ -19,25 +21,45 @@ export function checkKeys(input: InvariantInput, snap: Snapshot): Violation[] {
   }
   for (const k of snap.apiKeys) {
     const where = `ApiKey ${k.metadata.namespace}/${k.metadata.name}`;
-    const stuckFor = k.metadata.deletionTimestamp ? snap.now - Date.parse(k.metadata.deletionTimestamp) : 0;
-    if (stuckFor > (input.finalizerTimeoutMs ?? 30_000)) {
+    if (k.metadata.deletionTimestamp) {
+      const age = Math.round((snap.now - Date.parse(k.metadata.deletionTimestamp)) / 1000);
       out.push({
         invariant: 4,
-        message: `${where} deleted ${Math.round(stuckFor / 1000)} s ago still has finalizers ${JSON.stringify(k.metadata.finalizers)}`,
+        message: `${where} is still being deleted (deletionTimestamp ${age} s ago, finalizers ${JSON.stringify(k.metadata.finalizers)})`,
       });
+      continue;
     }
-    if (k.metadata.deletionTimestamp || k.metadata.annotations?.[PAUSED] === 'true') continue;
+    if (k.metadata.annotations?.[PAUSED] === 'true') continue;
     const keys = (byOwner.get(k.metadata.uid) ?? []).filter((r) => r.state !== 'purged');
     const ids = keys.map((r) => `${r.id}(${r.state})`).join(', ');
-    if (isReady(k)) {
-      if (keys.length !== 1 || keys[0]?.id !== k.status?.id)
-        out.push({
-          invariant: 1,
-          message: `${where} is Ready with status.id ${k.status?.id} but its non-purged Rancher keys are [${ids}]`,
-        });
-    } else if (keys.length > 1) {
-      out.push({ invariant: 1, message: `${where} (not Ready) has duplicate Rancher keys [${ids}]` });
+    const ready = k.status?.conditions?.find((c) => c.type === 'Ready');
+    const seen = `Ready=${ready?.status ?? 'none'} (${ready?.reason ?? 'no reason'}), generation ${k.metadata.generation}, observedGeneration ${k.status?.observedGeneration}`;
+    const expected = input.expectNotReady?.[`${k.metadata.namespace}/${k.metadata.name}`];
+    if (expected) {
+      const answered =
+        ready?.status === 'False' &&
+        expected.test(ready.reason ?? '') &&
+        k.status?.observedGeneration === k.metadata.generation;
+      if (!answered)
+        out.push({ invariant: 1, message: `${where} should be Ready=False ${expected} but is ${seen}` });
+      if (keys.length > 1)
+        out.push({ invariant: 1, message: `${where} (not Ready) has duplicate Rancher keys [${ids}]` });
+      continue;
     }
+    if (!isReady(k)) {
+      out.push({ invariant: 1, message: `${where} has not converged: ${seen}; Rancher keys [${ids}]` });
+      continue;
+    }
+    if (keys.length !== 1 || keys[0]?.id !== k.status?.id)
+      out.push({
+        invariant: 1,
+        message: `${where} is Ready with status.id ${k.status?.id} but its non-purged Rancher keys are [${ids}]`,
+      });
+    if ((k.status?.retiring?.length ?? 0) > 0)
+      out.push({
+        invariant: 1,
+        message: `${where} is Ready but still retiring ${JSON.stringify(k.status?.retiring)}`,
+      });
   }
   for (const [uid, keys] of byOwner) {
     if (live.has(uid)) continue;

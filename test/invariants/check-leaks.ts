@@ -87,7 +87,8 @@ export async function checkWritesOutside(input: InvariantInput): Promise<Violati
   if (!since) return [];
   const allowed = new Set([...input.namespaces, ...(input.eventNamespaces ?? [])]);
   const out: Violation[] = [];
-  for (const s of await getJson(['secrets', '-A'])) {
+  // kubectl hides managedFields unless asked: without them no write could ever be attributed.
+  for (const s of await getJson(['secrets', '-A', '--show-managed-fields'])) {
     const ns = s.metadata?.namespace ?? '';
     if (!input.namespaces.includes(ns) && byOperatorSince(s, since))
       out.push({ invariant: 6, message: `the operator wrote Secret ${ns}/${s.metadata?.name}` });

@@ -12,11 +12,16 @@ const decode = (s: V1Secret): Record<string, string> =>
 /**
  * checkSecrets proves invariants 2 and 4 on the Kubernetes side: every Ready Active ApiKey's Secret is
  * its own, holds the public value of its status and authenticates; no Secret of a deleted ApiKey is left.
+ * With a recorder, each of those Secrets' current version must have been recorded (invariant 3): a
+ * history that missed it (a watch that failed quietly) cannot vouch for the pair.
  */
 export async function checkSecrets(input: InvariantInput, snap: Snapshot): Promise<Violation[]> {
   const out: Violation[] = [];
   const core = input.kc.makeApiClient(CoreV1Api);
   const live = new Set(snap.apiKeys.map((k) => k.metadata.uid));
+  const recorded = new Set(
+    (input.recorder?.secretVersions ?? []).map((v) => `${v.namespace}/${v.name}@${v.resourceVersion}`),
+  );
   for (const ns of input.namespaces) {
     const secrets = (await core.listNamespacedSecret({ namespace: ns })).items;
     for (const s of secrets) {
@@ -37,6 +42,12 @@ export async function checkSecrets(input: InvariantInput, snap: Snapshot): Promi
         out.push({ invariant: 2, message: `${where} is Ready but its Secret ${name} does not exist` });
         continue;
       }
+      const rv = s.metadata?.resourceVersion ?? '';
+      if (input.recorder && !recorded.has(`${ns}/${name}@${rv}`))
+        out.push({
+          invariant: 3,
+          message: `${where}: the recorder never saw Secret ${name}@${rv} (${input.recorder.secretVersions.length} versions recorded, watch errors: ${input.recorder.watchErrors.length}), so its history proves nothing`,
+        });
       const controller = s.metadata?.ownerReferences?.find((o) => o.controller);
       if (controller?.uid !== k.metadata.uid)
         out.push({ invariant: 6, message: `${where}: Secret ${name} is not controlled by it` });

@@ -111,24 +111,26 @@ export async function checkInvariants(input: InvariantInput): Promise<Violation[
 
 /**
  * waitForInvariants polls checkInvariants (without the steady window) until no violation is left or
- * `timeoutMs` passes, then runs the steady-state window once; it returns the last violations.
+ * `timeoutMs` passes, then runs the steady-state window once; it returns the last violations. Since
+ * checkInvariants requires convergence (no deletion pending, every ApiKey answered at its generation),
+ * the first clean pass is a converged world, not merely a quiet one.
  */
 export async function waitForInvariants(
-  input: InvariantInput | (() => InvariantInput),
+  input: InvariantInput | (() => InvariantInput | Promise<InvariantInput>),
   timeoutMs = 60_000,
 ): Promise<Violation[]> {
   const get = typeof input === 'function' ? input : () => input;
   const deadline = Date.now() + timeoutMs;
   let last: Violation[] = [];
   while (Date.now() < deadline) {
-    last = await checkInvariants({ ...get(), steadyWindowMs: undefined });
+    last = await checkInvariants({ ...(await get()), steadyWindowMs: undefined });
     if (last.length === 0) break;
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  const windowMs = get().steadyWindowMs;
-  if (last.length > 0 || windowMs === undefined) return last;
-  await new Promise((r) => setTimeout(r, get().settleMs ?? 0));
-  return checkInvariants(get());
+  const { steadyWindowMs, settleMs } = await get();
+  if (last.length > 0 || steadyWindowMs === undefined) return last;
+  await new Promise((r) => setTimeout(r, settleMs ?? 0));
+  return checkInvariants(await get());
 }
 
 /** formatViolations renders violations one per line for an assertion message. */

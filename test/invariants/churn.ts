@@ -1,5 +1,9 @@
 import { kubectl } from '../control-plane/testing.ts';
 import { apiKeyManifest } from '../e2e/support/manifests.ts';
+import type { World } from '../e2e/support/world.ts';
+import { waitForInvariants } from './checker.ts';
+import type { Measured } from './results.ts';
+import type { FaultRun } from './world-helpers.ts';
 
 /** ChurnStats counts what a churn did, for the reliability table. */
 export interface ChurnStats {
@@ -77,4 +81,59 @@ export function killSchedule(rounds: number, kills: number, random: () => number
   const out = new Set<number>();
   while (out.size < Math.min(kills, rounds - 1)) out.add(1 + Math.floor(random() * (rounds - 1)));
   return out;
+}
+
+/**
+ * churnWithKills runs a seeded churn over the world's namespaces, SIGKILLing the operator at `kills`
+ * random rounds (each kill measured: the old process must have died of SIGKILL), then waits for every
+ * invariant. It throws when the churn did nothing to judge: no create, update or delete succeeded, or
+ * no ApiKey is left at the end (an empty world "holds" trivially).
+ */
+export async function churnWithKills(
+  world: World,
+  run: FaultRun & { adopt(): void },
+  opts: {
+    seed: number;
+    size: number;
+    rounds: number;
+    kills: number;
+    maxDelayMs: number;
+    steadyWindowMs: number;
+    timeoutMs: number;
+  },
+): Promise<Measured & { stats: ChurnStats; live: number }> {
+  const random = seededRandom(opts.seed);
+  const schedule = killSchedule(opts.rounds, opts.kills, random);
+  let killed = 0;
+  const stats = await churn({
+    namespaces: world.namespaces,
+    size: opts.size,
+    rounds: opts.rounds,
+    maxDelayMs: opts.maxDelayMs,
+    random,
+    onRound: async (round) => {
+      if (!schedule.has(round)) return;
+      const victim = world.operator;
+      await world.restartOperator({ crash: true });
+      run.adopt();
+      if (victim.signal() !== 'SIGKILL')
+        throw new Error(`round ${round}: the operator died of ${victim.signal()}`);
+      killed++;
+    },
+  });
+  if (stats.creates === 0 || stats.updates === 0 || stats.deletes === 0)
+    throw new Error(`the churn did not exercise every operation: ${JSON.stringify(stats)}`);
+  const violations = await waitForInvariants(
+    await run.invariantInput({ steadyWindowMs: opts.steadyWindowMs }),
+    opts.timeoutMs,
+  );
+  let live = 0;
+  for (const ns of world.namespaces) {
+    const r = await kubectl(['get', 'apikeys', '-n', ns, '-o', 'name']);
+    if (r.code !== 0) throw new Error(`cannot list ApiKeys in ${ns}: ${r.stderr}`);
+    live += r.stdout.split('\n').filter(Boolean).length;
+  }
+  if (live === 0) throw new Error(`the churn left no ApiKey to judge: ${JSON.stringify(stats)}`);
+  const note = `${stats.creates} applies, ${stats.updates} updates, ${stats.deletes} deletes; ${live} ApiKeys judged at the end`;
+  return { violations, times: killed, note, stats, live };
 }

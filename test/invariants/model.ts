@@ -32,8 +32,11 @@ export interface InvariantInput {
    * changes (e.g. a connection's orphan inventory after a Remove/Orphan deletion) is not counted as steady.
    */
   settleMs?: number;
-  /** A deleted ApiKey still present after this long has a stuck finalizer (default 30 s). */
-  finalizerTimeoutMs?: number;
+  /**
+   * ApiKeys (`namespace/name`) that must end Ready=False with a reason matching the pattern (a terminal
+   * answer such as SecretConflict); every other unpaused ApiKey must end Ready=True at its generation.
+   */
+  expectNotReady?: Record<string, RegExp>;
   /** Extra namespaces where operator Events are expected (the operator namespace, for cluster-scoped objects). */
   eventNamespaces?: string[];
 }
@@ -59,6 +62,7 @@ export interface ApiKeyItem {
     publicValue?: string;
     secretName?: string;
     observedGeneration?: number;
+    retiring?: unknown[];
     conditions?: { type: string; status: string; reason?: string }[];
   };
 }

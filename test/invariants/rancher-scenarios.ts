@@ -5,6 +5,7 @@ import type { World } from '../e2e/support/world.ts';
 import type { FaultRule } from '../emulator/index.ts';
 import { waitForInvariants } from './checker.ts';
 import type { Violation } from './model.ts';
+import type { Measured } from './results.ts';
 import { apply, type Credentials, type FaultRun, readyOrExplain, setUpConnection } from './world-helpers.ts';
 
 /** RancherFault is one emulator fault kind, as the scenarios inject it. */
@@ -21,19 +22,27 @@ export const FAULTS: Record<string, RancherFault> = {
 const ACTIONS = 'POST /apikeys/:id?action=*';
 
 /**
- * faultsConsumed throws unless every injected rule was hit at least once (so the scenario really met the
- * fault; a lost response may need no retry at all), then removes what is left of them.
+ * injectFault sets a rule of `times` requests on `route` and returns a check that throws unless the
+ * emulator lists that rule (by id) with hits === times, i.e. the operator really met every injected
+ * failure; the check returns the hits and clears the rules.
  */
-async function faultsConsumed(world: World, step: string): Promise<void> {
-  const left = (await (await fetch(`${world.emulator.url}/__emulator/faults`)).json()) as { hits: number }[];
-  if (left.some((r) => r.hits === 0))
-    throw new Error(`${step}: an injected fault was never hit: ${JSON.stringify(left)}`);
-  world.emulator.clearFaults();
+function injectFault(world: World, fault: RancherFault, route: string, times: number) {
+  const id = world.emulator.setFault({ ...fault, route, times });
+  return (step: string): number => {
+    const rule = world.emulator.faults().find((r) => r.id === id);
+    world.emulator.clearFaults();
+    if (rule?.hits !== times)
+      throw new Error(
+        `${step}: fault ${id} (${fault.kind} on ${route}) was hit ${rule?.hits ?? 'no'} time(s), not ${times}: ${JSON.stringify(rule)}`,
+      );
+    return rule.hits;
+  };
 }
 
 /**
  * createUnderFault makes the first `times` creates fail with `fault`, applies an ApiKey and waits until
- * it is Ready, then checks every invariant (one key, no orphan, a Secret that authenticates).
+ * it is Ready, then checks every invariant (one key, no orphan, a Secret that authenticates); the
+ * measured count is the rule's hits (exactly `times`, or it throws).
  */
 export async function createUnderFault(
   world: World,
@@ -42,14 +51,13 @@ export async function createUnderFault(
   creds: Credentials,
   fault: RancherFault,
   times: number,
-): Promise<Violation[]> {
+): Promise<Measured> {
   await setUpConnection(ns, world.emulator, creds);
-  world.emulator.setFault({ ...fault, route: 'POST /apikeys', times });
+  const consumed = injectFault(world, fault, 'POST /apikeys', times);
   await apply(apiKeyManifest(ns, 'faulty', {}));
   await readyOrExplain(world, run, ns, 'faulty', 90_000);
-  await faultsConsumed(world, 'create');
-  world.emulator.clearFaults();
-  return waitForInvariants(await run.invariantInput(), 60_000);
+  const hits = consumed('create');
+  return { violations: await waitForInvariants(await run.invariantInput(), 60_000), times: hits };
 }
 
 async function patchState(ns: string, name: string, state: string): Promise<void> {
@@ -67,8 +75,11 @@ async function patchState(ns: string, name: string, state: string): Promise<void
 }
 
 /**
- * actionsUnderFault makes `times` Rancher actions fail at each step of a key's life (deactivate,
- * activate, then deactivate/remove/purge on delete) and checks the invariants after each converges.
+ * actionsUnderFault makes Rancher actions fail at each step of a key's life (deactivate, activate, then
+ * deactivate/remove/purge on delete), `times` per step, and checks the invariants after each converges;
+ * each step's rule must be hit exactly its times. A lost response commits the action, so the operator
+ * sees the new state and needs no retry: it is injected once per step (twice on delete, where two of
+ * the three actions can each lose their answer).
  */
 export async function actionsUnderFault(
   world: World,
@@ -76,19 +87,21 @@ export async function actionsUnderFault(
   ns: string,
   fault: RancherFault,
   times: number,
-): Promise<Violation[]> {
+): Promise<Measured> {
+  const once = fault.kind === 'lostResponse' ? 1 : times;
   await setUpConnection(ns, world.emulator);
   await apply(apiKeyManifest(ns, 'acting', {}));
   await readyOrExplain(world, run, ns, 'acting');
-  world.emulator.setFault({ ...fault, route: ACTIONS, times });
+  let hits = 0;
+  let consumed = injectFault(world, fault, ACTIONS, once);
   await patchState(ns, 'acting', 'Inactive');
   await waitForCondition(world.custom, ns, 'acting', 'Ready', 'True', 'KeyInactive', 90_000);
-  await faultsConsumed(world, 'deactivate');
-  world.emulator.setFault({ ...fault, route: ACTIONS, times });
+  hits += consumed('deactivate');
+  consumed = injectFault(world, fault, ACTIONS, once);
   await patchState(ns, 'acting', 'Active');
   await waitForCondition(world.custom, ns, 'acting', 'Ready', 'True', 'KeyActive', 90_000);
-  await faultsConsumed(world, 'activate');
-  world.emulator.setFault({ ...fault, route: ACTIONS, times });
+  hits += consumed('activate');
+  consumed = injectFault(world, fault, ACTIONS, times);
   const r = await kubectl(['delete', 'apikey', 'acting', '-n', ns, '--wait=false']);
   if (r.code !== 0) throw new Error(r.stderr);
   await eventually(
@@ -96,14 +109,15 @@ export async function actionsUnderFault(
     async () => ((await getApiKey(world.custom, ns, 'acting')) ? undefined : true),
     90_000,
   );
-  await faultsConsumed(world, 'retire');
-  world.emulator.clearFaults();
-  return waitForInvariants(await run.invariantInput(), 60_000);
+  hits += consumed('retire');
+  return { violations: await waitForInvariants(await run.invariantInput(), 60_000), times: hits };
 }
 
 /** OutageResult is the Rancher traffic seen during an outage, in requests per window third. */
 export interface OutageResult {
   violations: Violation[];
+  /** Requests the outage rule refused (its hits). */
+  refused: number;
   requests: number;
   thirds: [number, number, number];
   /** Requests during the outage by route, busiest first. */
@@ -140,7 +154,7 @@ export async function outage(
   await setUpConnection(ns, world.emulator);
   await apply(apiKeyManifest(ns, 'before-outage', {}));
   await readyOrExplain(world, run, ns, 'before-outage');
-  world.emulator.setFault({ kind: 'outage' });
+  const rule = world.emulator.setFault({ kind: 'outage' });
   const before = world.emulator.requests();
   const objects = (await countObjects(world)) + keys;
   const start = before.total;
@@ -155,7 +169,9 @@ export async function outage(
     last = now;
   }
   const during = world.emulator.requests();
+  const refused = world.emulator.faults().find((r) => r.id === rule)?.hits ?? 0;
   world.emulator.clearFaults();
+  if (refused === 0) throw new Error('the outage refused no request: the operator never met it');
   const byRoute = Object.entries(during.byRoute)
     .map(([route, n]): [string, number] => [route, n - (before.byRoute[route] ?? 0)])
     .filter(([, n]) => n > 0)
@@ -165,6 +181,7 @@ export async function outage(
   const violations = await waitForInvariants(await run.invariantInput(), 60_000);
   return {
     violations,
+    refused,
     requests: last - start,
     thirds: [thirds[0] ?? 0, thirds[1] ?? 0, thirds[2] ?? 0],
     byRoute,
@@ -180,5 +197,5 @@ export function outageNote(r: OutageResult | undefined): string {
   const routes = r.byRoute.map(([route, n]) => `${route} ${n}`).join(', ');
   const rate = r.perObjectRate.toFixed(2);
   const late = r.lateRate.toFixed(2);
-  return `${r.requests} Rancher requests while down for ${r.objects} objects (${rate}/s per object, ${late}/s in the last third; per third ${r.thirds.join('/')}; ${routes})`;
+  return `${r.refused} refused; ${r.requests} Rancher requests while down for ${r.objects} objects (${rate}/s per object, ${late}/s in the last third; per third ${r.thirds.join('/')}; ${routes})`;
 }

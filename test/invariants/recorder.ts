@@ -27,6 +27,8 @@ export interface RunRecorder {
   secretVersions: SecretVersion[];
   /** Secrets (ns/name) first seen without an ApiKey owner that later carried one: a takeover. */
   takeovers: string[];
+  /** Watch failures (ERROR events, failed starts) by path: each one may have skipped versions. */
+  watchErrors: string[];
   /** secretValues returns every secret value the run saw in a Secret (operator-owned or credentials). */
   secretValues(): Set<string>;
   stop(): void;
@@ -88,6 +90,7 @@ function watchLoop(
   path: string,
   onObject: (phase: string, obj: Loose) => void,
   stopped: () => boolean,
+  onError: (message: string) => void,
 ): () => void {
   const watch = new Watch(kc);
   let controller: AbortController | undefined;
@@ -100,13 +103,15 @@ function watchLoop(
         resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
         (phase, obj: Loose) => {
           if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion;
-          if (phase === 'ERROR')
+          if (phase === 'ERROR') {
             resourceVersion = undefined; // 410 Gone: start over from now
-          else if (phase !== 'BOOKMARK') onObject(phase, obj);
+            onError(`${path}: ${JSON.stringify(obj).slice(0, 200)}`);
+          } else if (phase !== 'BOOKMARK') onObject(phase, obj);
         },
         () => setTimeout(() => void start(), 300),
       );
-    } catch {
+    } catch (err) {
+      if (!stopped()) onError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
       setTimeout(() => void start(), 500);
     }
   };
@@ -124,6 +129,8 @@ export function startRecorder(kc: KubeConfig, namespaces: string[]): RunRecorder
   const otherSecretValues = new Set<string>();
   const foreign = new Set<string>();
   const takeovers: string[] = [];
+  const watchErrors: string[] = [];
+  const onError = (m: string) => void watchErrors.push(m);
   let stopped = false;
   const stops: (() => void)[] = [];
   for (const ns of namespaces) {
@@ -133,6 +140,7 @@ export function startRecorder(kc: KubeConfig, namespaces: string[]): RunRecorder
         `/apis/rancher.keyops.dev/v1alpha1/namespaces/${ns}/apikeys`,
         (phase, obj) => recordApiKey(apiKeys, obj, phase === 'DELETED'),
         () => stopped,
+        onError,
       ),
     );
     stops.push(
@@ -160,6 +168,7 @@ export function startRecorder(kc: KubeConfig, namespaces: string[]): RunRecorder
           });
         },
         () => stopped,
+        onError,
       ),
     );
   }
@@ -167,6 +176,7 @@ export function startRecorder(kc: KubeConfig, namespaces: string[]): RunRecorder
     apiKeys,
     secretVersions,
     takeovers,
+    watchErrors,
     secretValues() {
       const out = new Set(otherSecretValues);
       for (const v of secretVersions) {

@@ -1,19 +1,35 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import type { Violation } from './model.ts';
 
-/** ScenarioResult is one row of docs/reliability.md: what was injected, how often, and what held. */
+/**
+ * ScenarioResult is one row of docs/reliability.md: one test, what was injected, how often it really
+ * happened (measured), what the checker found, and whether the test passed with every one of its checks.
+ */
 export interface ScenarioResult {
+  /** The test's full name (file > describe > test): one row per test, never shared. */
+  id: string;
   suite: string;
   scenario: string;
   injected: string;
+  /** How many times the fault was measured to happen (rule hits, SIGKILLs seen, 409s counted). */
   times: number;
   violations: Violation[];
   durationMs: number;
   note?: string;
-  /** The error that ended the scenario early (a timeout, a failed step), if any. */
+  /** The test's own outcome, written after it finished: every assertion of the test is inside. */
+  passed: boolean;
+  /** The test's failures (an assertion, a timeout, a failed step), if any. */
   error?: string;
+}
+
+/** Measured is what a scenario returns: the checker's violations and the measured fault count. */
+export interface Measured {
+  violations: Violation[];
+  times: number;
+  note?: string;
 }
 
 /** resultsPath is the JSON-lines file fault suites append to (RELIABILITY_RESULTS, or one in the temp dir). */
@@ -28,20 +44,32 @@ export function recordResult(r: ScenarioResult): void {
   appendFileSync(path, `${JSON.stringify({ ...r, at: new Date().toISOString() })}\n`);
 }
 
-/** timed runs `fn`, records its violations as a scenario result, and returns them. */
+/**
+ * timed runs scenario `fn` inside the current test and returns its violations. The row is not written
+ * here: it is written once the whole test has finished (onTestFinished), with the test's pass/fail state
+ * and errors, so that every assertion after `timed` (bounds, expected crashes) is part of the row.
+ */
 export async function timed(
-  meta: Omit<ScenarioResult, 'violations' | 'durationMs'>,
-  fn: () => Promise<Violation[] | { violations: Violation[]; note: string }>,
+  meta: { suite: string; scenario: string; injected: string },
+  fn: () => Promise<Measured>,
 ): Promise<Violation[]> {
   const start = Date.now();
-  try {
-    const r = await fn();
-    const { violations, note } = Array.isArray(r) ? { violations: r, note: meta.note } : r;
-    recordResult({ ...meta, violations, note, durationMs: Date.now() - start });
-    return violations;
-  } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
-    recordResult({ ...meta, violations: [], error, durationMs: Date.now() - start });
-    throw err;
-  }
+  let measured: Measured | undefined;
+  let durationMs: number | undefined;
+  onTestFinished(({ task }) => {
+    const errors = (task.result?.errors ?? []).map((e) => e.message ?? String(e));
+    recordResult({
+      ...meta,
+      id: task.fullName,
+      times: measured?.times ?? 0,
+      violations: measured?.violations ?? [],
+      note: measured?.note,
+      durationMs: durationMs ?? Date.now() - start,
+      passed: task.result?.state === 'pass',
+      ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
+    });
+  });
+  measured = await fn();
+  durationMs = Date.now() - start;
+  return measured.violations;
 }

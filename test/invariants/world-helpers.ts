@@ -1,6 +1,6 @@
 import { kubectl } from '../control-plane/testing.ts';
 import { designManifests } from '../e2e/support/manifests.ts';
-import { waitForCondition } from '../e2e/support/wait.ts';
+import { eventually, waitForCondition } from '../e2e/support/wait.ts';
 import type { World } from '../e2e/support/world.ts';
 import type { Emulator } from '../emulator/index.ts';
 import type { InvariantInput } from './model.ts';
@@ -164,4 +164,45 @@ export function supervise(
     },
     restarts: () => restarts,
   };
+}
+
+/** RANCHER_ACTION_STATE is the state each out-of-band Rancher action leaves a key in. */
+const RANCHER_ACTION_STATE = {
+  activate: 'active',
+  deactivate: 'inactive',
+  remove: 'removed',
+  purge: 'purged',
+};
+
+/**
+ * rancherAction performs `action` on key `id` with the emulator's admin credentials, as someone acting
+ * out of band would, and waits until the key has reached the action's state (it throws if Rancher
+ * refused the action or the key never got there), retrying while the key is still in transition.
+ */
+export async function rancherAction(
+  emulator: Emulator,
+  id: string,
+  action: keyof typeof RANCHER_ACTION_STATE,
+): Promise<void> {
+  const want = RANCHER_ACTION_STATE[action];
+  const auth = `Basic ${Buffer.from(`${emulator.admin.accessKey}:${emulator.admin.secretKey}`).toString('base64')}`;
+  const state = () => emulator.keys().find((k) => k.id === id)?.state;
+  let answer = '';
+  await eventually(
+    `Rancher key ${id} ${want} after ${action}`,
+    async () => {
+      if (state() === want) return true;
+      const r = await fetch(`${emulator.url}/v1/apikeys/${id}/?action=${action}`, {
+        method: 'POST',
+        headers: { authorization: auth },
+      });
+      answer = `${r.status} ${await r.text()}`;
+      return state() === want ? true : undefined;
+    },
+    10_000,
+  ).catch((err: unknown) => {
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}; state ${state()}, last answer ${answer.slice(0, 200)}`,
+    );
+  });
 }

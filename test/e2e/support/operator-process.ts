@@ -20,6 +20,8 @@ export interface OperatorProcess {
   /** kill sends SIGKILL (a crash) and waits until the process is gone. */
   kill(): Promise<void>;
   exited(): Promise<number | null>;
+  /** signal is the signal that ended the process (SIGKILL for a crash), or null while it runs or after a plain exit. */
+  signal(): NodeJS.Signals | null;
 }
 
 /**
@@ -91,5 +93,6 @@ export function startOperatorProcess(opts: {
       await exit;
     },
     exited: () => exit,
+    signal: () => child.signalCode,
   };
 }
