@@ -1,3 +1,4 @@
+import { Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../control-plane/testing.ts';
 import { startConsumer } from './support/consumer.ts';
@@ -66,6 +67,7 @@ describe('zero-downtime rotation', () => {
     await new Promise((r) => setTimeout(r, 500));
     const seen = await consumer.stop();
     expect(seen.failures).toBe(0);
+    expect(seen.transportErrors).toBe(0);
     expect(seen.attempts).toBeGreaterThan(20);
     expect(seen.keysSeen.size).toBe(2);
     const data = await readSecretValues(world.core, n, 'rot');
@@ -116,6 +118,7 @@ describe('zero-downtime rotation', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     const seen = await consumer.stop();
     expect(seen.failures).toBe(0);
+    expect(seen.transportErrors).toBe(0);
     expect((k.status as { rotation?: { nextRotationAt?: string } }).rotation?.nextRotationAt).toBeDefined();
     const metrics = await world.operator.metrics();
     expect(metrics).toMatch(
@@ -140,8 +143,12 @@ describe('zero-downtime rotation', () => {
       const name = `crash-${point.split('-')[1]}`;
       const first = await setup(2, name, { rotation: { overlap: '1s' } });
       await world.restartOperator({ env: { RANCHER_APIKEY_OPERATOR_CRASH_AT: point } });
+      const armed = world.operator;
       await kubectl(['annotate', 'apikey', name, '-n', n, `rancher.keyops.dev/rotate-requested-at=${point}`]);
-      await world.operator.exited();
+      await armed.exited();
+      // The armed process itself crashed at the point: its own crash line, and death by SIGKILL.
+      expect(armed.lines).toContain(`crash hook: exiting at ${point}`);
+      expect(armed.signal()).toBe('SIGKILL');
       await world.restartOperator();
       await eventually(
         'rotation completed after the crash',
@@ -173,28 +180,47 @@ describe('proof that a key works', () => {
     await eventually('Verified', async () =>
       condition(await getApiKey(world.custom, n, 'verify'), 'Verified')?.status === 'True' ? true : undefined,
     );
-    await fetch(
-      `${world.emulator.url}/v1/projects/${world.emulator.environments[0]?.id}/apikeys/${k.status?.id}/?action=deactivate`,
-      {
-        method: 'POST',
-        headers: { authorization: adminAuth() },
+    // Every Verified condition the ApiKey's status goes through, from a watch (the False may be short-lived).
+    const verified: string[] = [];
+    const watch = await new Watch(world.kc).watch(
+      `/apis/rancher.keyops.dev/v1alpha1/namespaces/${n}/apikeys`,
+      { fieldSelector: 'metadata.name=verify' },
+      (_phase: string, obj: ApiKeyObject) => {
+        const c = condition(obj, 'Verified');
+        if (c) verified.push(`${c.status}:${c.reason}`);
       },
+      () => undefined,
     );
-    await eventually(
-      'VerificationFailed Event',
-      async () => ((await events(n, 'verify')).includes('VerificationFailed') ? true : undefined),
-      30_000,
-    );
-    await eventually(
-      'repaired and verified',
-      async () => {
-        const cur = await getApiKey(world.custom, n, 'verify');
-        return condition(cur, 'Verified')?.status === 'True' && rancherKey(k.status?.id)?.state === 'active'
-          ? true
-          : undefined;
-      },
-      30_000,
-    );
+    try {
+      const r = await fetch(
+        `${world.emulator.url}/v1/projects/${world.emulator.environments[0]?.id}/apikeys/${k.status?.id}/?action=deactivate`,
+        {
+          method: 'POST',
+          headers: { authorization: adminAuth() },
+        },
+      );
+      expect(r.status, await r.text()).toBeLessThan(300);
+      await eventually(
+        'VerificationFailed Event',
+        async () => ((await events(n, 'verify')).includes('VerificationFailed') ? true : undefined),
+        30_000,
+      );
+      await eventually(
+        'repaired and verified',
+        async () => {
+          const cur = await getApiKey(world.custom, n, 'verify');
+          return condition(cur, 'Verified')?.status === 'True' && rancherKey(k.status?.id)?.state === 'active'
+            ? true
+            : undefined;
+        },
+        30_000,
+      );
+    } finally {
+      watch.abort();
+    }
+    const turnedFalse = verified.indexOf('False:AuthenticationFailed');
+    expect(turnedFalse, verified.join(' → ')).toBeGreaterThanOrEqual(0);
+    expect(verified.slice(turnedFalse), verified.join(' → ')).toContain('True:Authenticated');
   });
 });
 
