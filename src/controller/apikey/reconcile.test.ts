@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { RancherError } from '../../rancher/index.ts';
+import { apiKeyObject, type Write } from '../fakes.test-support.ts';
+import { apiKeyWorld, FakeDrift } from '../reconcile-fakes.test-support.ts';
+import { reconcileApiKey } from './reconcile.ts';
+
+const KEY = { namespace: 'team-a', name: 'ci' };
+const APISERVER = new Set([
+  'finalizers',
+  'status',
+  'secret.create',
+  'secret.replace',
+  'secret.delete',
+  'event',
+]);
+
+/** setUp stores an ApiKey in the cache and returns a pass runner that applies the pass's writes to the cache. */
+function setUp(over: Parameters<typeof apiKeyObject>[0] = {}, nowIso?: string) {
+  const w = apiKeyWorld(nowIso);
+  w.apiKeys.set('team-a', 'ci', apiKeyObject(over));
+  let seen = 0;
+  async function pass() {
+    const result = await reconcileApiKey(KEY, w.deps);
+    const writes = w.journal.writes.slice(seen);
+    seen = w.journal.writes.length;
+    for (const write of writes) apply(write);
+    return { result, writes, apiserver: writes.filter((x) => APISERVER.has(x.op)).map((x) => x.op) };
+  }
+  function apply(write: Write) {
+    const obj = w.apiKeys.get('ci', 'team-a') as Record<string, Record<string, unknown>> | undefined;
+    if (!obj) return;
+    if (write.op === 'finalizers') {
+      obj.metadata = { ...obj.metadata, finalizers: write.finalizers };
+      if (write.finalizers.length === 0 && obj.metadata?.deletionTimestamp) {
+        w.apiKeys.objects.delete('team-a/ci');
+        return;
+      }
+    }
+    if (write.op === 'status') {
+      const status: Record<string, unknown> = { ...obj.status, ...write.status };
+      for (const [k, v] of Object.entries(status)) if (v === null) delete status[k];
+      obj.status = status;
+    }
+    w.apiKeys.set('team-a', 'ci', obj);
+  }
+  const status = () =>
+    (w.apiKeys.get('ci', 'team-a') as { status?: Record<string, unknown> } | undefined)?.status;
+  const ready = () =>
+    (status()?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find(
+      (c) => c.type === 'Ready',
+    );
+  return { ...w, pass, status, ready };
+}
+
+const fresh = { metadata: { finalizers: [] } };
+
+describe('reconcileApiKey', () => {
+  it('a new ApiKey is Ready in one pass with four apiserver writes, then looks again at the drift check', async () => {
+    const t = setUp(fresh);
+    const { result, apiserver } = await t.pass();
+    expect(apiserver).toEqual(['finalizers', 'secret.create', 'event', 'status']);
+    expect(t.rancher.all()).toHaveLength(1);
+    expect(t.ready()).toMatchObject({ status: 'True', reason: 'KeyActive' });
+    expect(t.status()?.id).toBe(t.rancher.all()[0]?.id);
+    expect(result).toEqual({ kind: 'done', requeueAfterMs: 600_000 });
+  });
+
+  it('the steady state writes nothing, asks Rancher nothing and wakes at the sooner of drift check and rotation', async () => {
+    // Rancher says the key was created at 2026-01-01T00:00:00Z: with rotation every 1h, it is due at 01:00.
+    const t = setUp({ ...fresh, spec: { rotation: { every: '1h' } } }, '2026-01-01T00:45:00Z');
+    t.deps.drift = new FakeDrift(3_600_000);
+    await t.pass();
+    const calls = t.rancher.calls.length;
+    const { result, writes } = await t.pass();
+    expect(writes).toEqual([]);
+    expect(t.rancher.calls.length).toBe(calls);
+    expect(result).toEqual({ kind: 'done', requeueAfterMs: 15 * 60_000 });
+  });
+
+  it('a Rancher failure at the drift check is reported once and retried with backoff', async () => {
+    const t = setUp(fresh);
+    await t.pass();
+    t.clock.now += 600_000;
+    t.rancher.failNext('getKey', new RancherError('ServerError', 'HTTP 503', { status: 503 }));
+    const { result, apiserver } = await t.pass();
+    expect(result.kind).toBe('retry');
+    expect(apiserver).toEqual(['event', 'status']);
+    expect(t.ready()).toMatchObject({ status: 'False' });
+    expect(t.rancher.all()[0]?.state).toBe('active');
+  });
+
+  it('a deleted ApiKey retires its key step by step, then drops the finalizer and is not requeued', async () => {
+    const t = setUp(fresh);
+    await t.pass();
+    const obj = t.apiKeys.get('ci', 'team-a') as { metadata: Record<string, unknown> };
+    t.apiKeys.set('team-a', 'ci', {
+      ...obj,
+      metadata: { ...obj.metadata, deletionTimestamp: '2026-11-26T00:00:00Z' },
+    });
+    const results = [];
+    for (let i = 0; i < 10 && t.apiKeys.get('ci', 'team-a'); i++) results.push((await t.pass()).result);
+    expect(t.apiKeys.get('ci', 'team-a')).toBeUndefined();
+    expect(t.rancher.all().map((k) => k.state)).toEqual(['purged']);
+    expect(t.secrets.get('team-a', 'ci')).toBeUndefined();
+    expect(results.at(-1)).toEqual({ kind: 'done' });
+    expect(results.slice(0, -1).every((r) => r.kind === 'done' && r.requeueAfterMs !== undefined)).toBe(true);
+  });
+
+  it('an ApiKey that is gone is done without any call', async () => {
+    const t = setUp();
+    t.apiKeys.objects.clear();
+    expect(await t.pass()).toMatchObject({ result: { kind: 'done' }, writes: [] });
+    expect(t.rancher.calls).toEqual([]);
+  });
+});
