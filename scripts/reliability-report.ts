@@ -76,7 +76,7 @@ export const EXPECTED: string[] = [
     return [
       ...CREDS.map(
         (creds) =>
-          `${describe} > ${name} on create (${creds} credentials, ${times}×): exactly one working key`,
+          `${describe} > ${name} on create (${creds} credentials, ${times(creds)}×): exactly one working key`,
       ),
       `${describe} > ${name} on actions (each step): deactivate, activate and retire converge`,
     ];

@@ -167,12 +167,19 @@ describe('checkInvariants reports planted violations', () => {
     });
     expect(r.status).toBe(201);
     const created = (await r.json()) as { id: string };
-    const v = await checkInvariants(await run.invariantInput());
-    expect(messages(v, 1).join('\n')).toContain(
-      `orphan: Rancher key ${created.id} (active) of deleted ApiKey ${ns()}/ghost`,
-    );
-    for (const action of ['deactivate', 'remove', 'purge'] as const)
-      await rancherAction(world.emulator, created.id, action);
+    try {
+      // The emulator registers a key in a moment: judge it once it is active.
+      await eventually('the ghost key active', async () =>
+        world.emulator.keys().find((k) => k.id === created.id)?.state === 'active' ? true : undefined,
+      );
+      const v = await checkInvariants(await run.invariantInput());
+      expect(messages(v, 1).join('\n')).toContain(
+        `orphan: Rancher key ${created.id} (active) of deleted ApiKey ${ns()}/ghost`,
+      );
+    } finally {
+      for (const action of ['deactivate', 'remove', 'purge'] as const)
+        await rancherAction(world.emulator, created.id, action);
+    }
   });
 
   it('a Ready Active ApiKey whose Secret does not authenticate is invariant 2', async () => {
