@@ -6,6 +6,7 @@ import {
   ConnectionStatusSchema,
   RancherConnectionSpecSchema,
 } from '../../api/connection.ts';
+import { formatTimestamp } from '../../api/time.ts';
 import { findOrphans, type OrphanKey } from './orphans.ts';
 import type { ConnectionId, ConnectionResolver, ObjectCache, Resolved } from './types.ts';
 
@@ -67,7 +68,7 @@ export async function observeConnection(
   }
   return {
     id,
-    now: new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    now: formatTimestamp(deps.now()),
     uid: meta.data.uid,
     generation: meta.data.generation,
     status,

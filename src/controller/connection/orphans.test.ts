@@ -97,11 +97,9 @@ describe('cleanOrphans (orphanPolicy Delete)', () => {
     expect(rancher.all().map((k) => k.state)).toEqual(['active']);
   });
 
-  // BUG (reported, not fixed here: orphans.ts is being edited by another engineer): findOrphans lists removed
-  // keys for orphanPolicy Delete (`_removed`) but then drops every removed key with the leaving states, so
-  // cleanOrphans never purges an orphan an earlier pass left `removed` (e.g. when the wait after remove timed
-  // out); only Rancher's own purge (0-11 min) does. Flip `it.fails` to `it` with the fix.
-  it.fails('purges an orphan left removed by an earlier pass (Delete lists removed keys for this)', async () => {
+  // orphanPolicy Delete lists removed keys (`_removed`) so an orphan an earlier pass left `removed` (e.g. the
+  // wait after remove timed out) is purged by the operator, not only by Rancher's own purge (0-11 min).
+  it('purges an orphan left removed by an earlier pass (Delete lists removed keys for this)', async () => {
     const rancher = new FakeRancher();
     const orphan = rancher.seed({ description: markerOf(GONE), state: 'removed' });
     const found = await findOrphans(rancher, conn, scope, [], true);

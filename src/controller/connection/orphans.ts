@@ -57,7 +57,9 @@ export async function findOrphans(
     for (const key of await client.listKeys({ environment }, filter, options)) {
       const uid = uidFromDescription(key.description);
       const owner = ownerFromDescription(key.description);
-      if (!uid || !owner || live.has(uid) || isLeavingState(key.state)) continue;
+      if (!uid || !owner || live.has(uid)) continue;
+      // A purge (orphanPolicy Delete) still has work on a removed key; a report has none.
+      if (includeRemoved ? key.state === 'purged' : isLeavingState(key.state)) continue;
       const ns = owner.split('/')[0] ?? '';
       if (scope.watchNamespaces.length > 0 && !scope.watchNamespaces.includes(ns)) continue;
       if (conn.kind === 'RancherConnection' && ns !== conn.namespace) continue;

@@ -21,6 +21,7 @@ interface Fixture {
   reads: number;
   invalidated: ConnectionId[];
   clock: { t: number };
+  timers: { fn: () => void; ms: number }[];
 }
 
 function fakeClient(f: Fixture): RancherClient {
@@ -64,6 +65,7 @@ function setup(opts: {
     reads: 0,
     invalidated: [],
     clock: { t: 1_000_000 },
+    timers: [],
   };
   const store: SecretStore = {
     read: async (ns, name) => {
@@ -89,6 +91,7 @@ function setup(opts: {
     credentialsOptIn: opts.credentialsOptIn,
     allowedUrls: opts.allowedUrls,
     onInvalidated: (c) => f.invalidated.push(c),
+    setTimer: (fn, ms) => f.timers.push({ fn, ms }),
   });
   return { f, resolver };
 }
@@ -271,14 +274,36 @@ describe('fresh verdicts', () => {
     expect(f.identityCalls).toBe(2);
   });
 
-  it('a refusal right after the identity was verified does not drop it (no re-check loop)', async () => {
+  it('refusals right after the identity was verified drop it once, a second later (no re-check loop, no lost refusal)', async () => {
+    const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const r = await resolver.resolve(nsRef);
+    f.clock.t += 300;
+    await expect(r.client?.createKey({})).rejects.toMatchObject({ code: 'Unauthorized' });
+    await expect(r.client?.listKeys({}, {})).rejects.toMatchObject({ code: 'Unauthorized' });
+    expect(f.invalidated).toEqual([]);
+    await resolver.resolve(nsRef);
+    expect(f.identityCalls).toBe(1);
+    expect(f.timers.map((t) => t.ms)).toEqual([700]);
+
+    f.clock.t += 700;
+    f.timers[0]?.fn();
+    expect(f.invalidated).toEqual([{ kind: 'RancherConnection', name: 'rancher', namespace: 'team-b' }]);
+    f.identityFails = true;
+    expect(refusal(await resolver.resolve(nsRef))).toMatchObject({ reason: 'RancherUnauthorized' });
+    expect(f.identityCalls).toBe(2);
+  });
+
+  it('a young refusal answered by a newer identity meanwhile re-queues nothing', async () => {
     const { f, resolver } = setup({ connections: { 'team-b/rancher': namespaced() } });
     f.secrets.set('team-b/creds', creds('team-b'));
     const r = await resolver.resolve(nsRef);
     await expect(r.client?.createKey({})).rejects.toMatchObject({ code: 'Unauthorized' });
-    expect(f.invalidated).toEqual([]);
+    resolver.invalidate(nsRef);
     await resolver.resolve(nsRef);
-    expect(f.identityCalls).toBe(1);
+    expect(f.identityCalls).toBe(2);
+    f.timers[0]?.fn();
+    expect(f.invalidated).toEqual([]);
   });
 
   it('invalidate(ref) makes the next resolve read the Secret and ask Rancher again', async () => {

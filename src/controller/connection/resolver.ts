@@ -27,13 +27,20 @@ export interface ConnectionResolverDeps {
   allowedUrls?: readonly string[];
   /** Called for a connection to re-check: Rancher refused its verified credentials, or an ApiKey pass saw new ones. */
   onInvalidated?(conn: ConnectionId): void;
+  /** Runs fn after ms (default: an unref'd setTimeout); tests pass their own. */
+  setTimer?(fn: () => void, ms: number): void;
 }
 
 type Credentials = { accessKey: string; secretKey: string };
 
-// A refusal younger than this does not drop a just-verified identity (a server answering the identity
-// call but refusing another one must not make the connection re-check in a loop).
+// A refusal drops a verified identity at most once per this age (a server answering the identity call
+// but refusing another one must not make the connection re-check in a loop); a refusal of a younger
+// identity drops it once it is this old, so the refusal is never lost.
 const MIN_IDENTITY_AGE_MS = 1_000;
+
+const unrefTimer = (fn: () => void, ms: number): void => {
+  setTimeout(fn, ms).unref();
+};
 
 const connectionKey = (c: ConnectionId) => `${c.kind}/${c.namespace}/${c.name}`;
 const idOf = (ref: ConnectionRef): ConnectionId => ({
@@ -91,10 +98,29 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
     return value;
   }
 
+  const setTimer = deps.setTimer ?? unrefTimer;
+  /** Fingerprints whose young identity is due to be dropped. */
+  const dropsDue = new Set<string>();
+
   /** dropIdentity forgets a verified identity after a refusal and tells the connections that used it. */
   function dropIdentity(fp: string): void {
     const hit = identities.get(fp);
-    if (!hit || !('accountId' in hit.value) || deps.now() - hit.at < MIN_IDENTITY_AGE_MS) return;
+    if (!hit || !('accountId' in hit.value)) return;
+    const age = deps.now() - hit.at;
+    if (age >= MIN_IDENTITY_AGE_MS) {
+      forgetIdentity(fp);
+      return;
+    }
+    if (dropsDue.has(fp)) return;
+    dropsDue.add(fp);
+    setTimer(() => {
+      dropsDue.delete(fp);
+      // A newer identity (asked again meanwhile) already answers for this refusal.
+      if (identities.get(fp) === hit) forgetIdentity(fp);
+    }, MIN_IDENTITY_AGE_MS - age);
+  }
+
+  function forgetIdentity(fp: string): void {
     identities.delete(fp);
     for (const conn of users.get(fp)?.values() ?? []) deps.onInvalidated?.(conn);
   }
