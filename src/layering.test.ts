@@ -40,7 +40,8 @@ async function plant(files: Record<string, string>) {
   return cruise(scratch);
 }
 
-describe('layering rules (npm run lint)', () => {
+// Each case starts dependency-cruiser in its own process (seconds on a busy 2-core machine).
+describe('layering rules (npm run lint)', { timeout: 60_000 }, () => {
   it('the real src/ has no violation', async () => {
     const r = await cruise(ROOT);
     expect(r.out).toMatch(/no dependency violations found \([1-9]\d* modules/);
