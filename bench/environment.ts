@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { identityFromRbac } from '../test/control-plane/identity.ts';
 import { type OperatorProcess, startOperatorProcess } from '../test/e2e/support/operator-process.ts';
-import { adminKubeConfig, type BenchCluster, deployRbac, ensureCrds } from './cluster.ts';
+import { adminKubeConfig, type BenchCluster, deployRbac, ensureCrds, ROOT } from './cluster.ts';
 import { type BenchClient, createBenchClient } from './kube-client.ts';
+import { type BuiltOperator, buildOperator, deployedTuning } from './operator-build.ts';
 import type { BenchOptions } from './options.ts';
 import { waitFor } from './pool.ts';
 import { type BenchRancher, startRancherInProcess, startRancherProcess } from './rancher.ts';
@@ -30,6 +31,12 @@ export interface BenchEnvironment {
   keyNamespaces: string[];
   plainNamespace: string;
   unrelatedNamespace: string;
+  /** built is the operator compiled like the image; it runs as `node dist/.../src/main.js`. */
+  built: BuiltOperator;
+  /** tuning is the Deployment's NODE_OPTIONS and MALLOC_* variables (deploy/base/deployment.yaml). */
+  tuning: Record<string, string>;
+  /** memoryFile is where bench/memory-probe.mjs writes the operator's memory breakdown on SIGUSR2. */
+  memoryFile: string;
   operator?: OperatorProcess;
 }
 
@@ -73,6 +80,7 @@ export async function prepareEnvironment(
   const runId = randomBytes(3).toString('hex');
   const admin = adminKubeConfig(cluster);
   const core = admin.makeApiClient(CoreV1Api);
+  const built = await buildOperator(runId);
   await ensureCrds(cluster);
   await createNamespace(core, OPERATOR_NAMESPACE).catch((err: unknown) => {
     if ((err as { code?: number }).code !== 409) throw err;
@@ -103,21 +111,29 @@ export async function prepareEnvironment(
     keyNamespaces,
     plainNamespace,
     unrelatedNamespace,
+    built,
+    tuning: await deployedTuning(),
+    memoryFile: join(cluster.stateDir, `operator-memory-${runId}.json`),
   };
   for (const ns of keyNamespaces) await createConnection(env, ns);
   return env;
 }
 
-// The operator runs with the same V8 flags as deploy/base/deployment.yaml, so its memory is what a cluster sees.
-const DEPLOYED_NODE_OPTIONS = '--max-semi-space-size=1';
+const MEMORY_PROBE = join(ROOT, 'bench', 'memory-probe.mjs');
 
-function nodeOptions(opts: BenchOptions): Record<string, string> {
+/**
+ * operatorTuning is the Deployment's NODE_OPTIONS and MALLOC_* variables, so the operator's memory is what a
+ * cluster sees, plus the benchmark's own: --expose-gc and the memory probe (a forced GC before heap samples).
+ */
+function operatorTuning(env: BenchEnvironment, opts: BenchOptions): Record<string, string> {
   const flags = [
-    DEPLOYED_NODE_OPTIONS,
+    env.tuning.NODE_OPTIONS,
+    '--expose-gc',
+    `--import=${MEMORY_PROBE}`,
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     ...(opts.operatorNodeOptions ? [opts.operatorNodeOptions] : []),
   ];
-  return flags.length > 0 ? { NODE_OPTIONS: flags.join(' ') } : {};
+  return { ...env.tuning, NODE_OPTIONS: flags.join(' '), BENCH_MEMORY_FILE: env.memoryFile };
 }
 
 /**
@@ -127,7 +143,9 @@ function nodeOptions(opts: BenchOptions): Record<string, string> {
 export async function startOperator(env: BenchEnvironment, opts: BenchOptions): Promise<OperatorProcess> {
   const operator = startOperatorProcess({
     kubeconfigPath: env.identityKubeconfigPath,
+    entry: env.built.main,
     env: {
+      NODE_ENV: 'production',
       WATCH_NAMESPACES: [...env.keyNamespaces, env.unrelatedNamespace].join(','),
       POD_NAMESPACE: OPERATOR_NAMESPACE,
       POD_NAME: `bench-${env.runId}`,
@@ -135,7 +153,7 @@ export async function startOperator(env: BenchEnvironment, opts: BenchOptions): 
       CONCURRENCY: String(opts.concurrency),
       DRIFT_CHECK_INTERVAL: `${opts.driftCheckIntervalS}s`,
       LOG_LEVEL: opts.operatorLogLevel,
-      ...nodeOptions(opts),
+      ...operatorTuning(env, opts),
     },
   });
   env.operator = operator;
@@ -188,6 +206,7 @@ export async function teardownEnvironment(env: BenchEnvironment, deleteNamespace
     () => env.emulator.close(),
     () => env.adminClient.close(),
     () => env.identityClient.close(),
+    () => env.built.remove(),
   ];
   for (const step of steps)
     await Promise.resolve()

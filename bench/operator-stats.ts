@@ -64,3 +64,88 @@ export async function heapUsedMiB(operator: OperatorProcess): Promise<number> {
   const bytes = (await operator.metrics()).match(/^nodejs_heap_size_used_bytes (\S+)$/m)?.[1];
   return bytes ? Number(bytes) / 2 ** 20 : Number.NaN;
 }
+
+/** RawMemorySnapshot is what bench/memory-probe.mjs writes (bytes, except the /proc fields in KiB). */
+interface RawMemorySnapshot {
+  seq: number;
+  gc: boolean;
+  rssBeforeGc: number;
+  heapUsedBeforeGc: number;
+  memoryUsage: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  heap: { totalPhysical: number; malloced: number };
+  spaces: Record<string, { committed: number; used: number }>;
+  status: Record<string, number>;
+  threads: number;
+}
+
+/**
+ * MemoryBreakdown says where the operator's resident memory goes, in MiB, after a full GC (rssBeforeGc is the
+ * RSS just before it): file-backed pages (the node binary and shared libraries), V8's heap (committed pages,
+ * by space, and the live part), and the anonymous memory outside V8's heap (malloc arenas: ArrayBuffers,
+ * TLS and HTTP buffers, external strings such as module sources, V8's own malloc, thread stacks).
+ */
+export interface MemoryBreakdown {
+  rssBeforeGc: number;
+  rss: number;
+  rssFile: number;
+  rssAnon: number;
+  v8HeapCommitted: number;
+  v8HeapUsed: number;
+  v8Spaces: Record<string, number>;
+  anonOutsideV8Heap: number;
+  external: number;
+  arrayBuffers: number;
+  v8Malloced: number;
+  threads: number;
+}
+
+const mib = (bytes: number, digits = 1): number =>
+  Math.round((bytes / 2 ** 20) * 10 ** digits) / 10 ** digits;
+
+function breakdown(s: RawMemorySnapshot): MemoryBreakdown {
+  const anon = (s.status.RssAnon ?? Number.NaN) * 1024;
+  const spaces: Record<string, number> = {};
+  for (const [name, v] of Object.entries(s.spaces)) if (v.committed > 0) spaces[name] = mib(v.committed);
+  return {
+    rssBeforeGc: mib(s.rssBeforeGc),
+    rss: mib(s.memoryUsage.rss),
+    rssFile: mib((s.status.RssFile ?? Number.NaN) * 1024),
+    rssAnon: mib(anon),
+    v8HeapCommitted: mib(s.heap.totalPhysical),
+    v8HeapUsed: mib(s.memoryUsage.heapUsed, 2),
+    v8Spaces: spaces,
+    anonOutsideV8Heap: mib(anon - s.heap.totalPhysical),
+    external: mib(s.memoryUsage.external),
+    arrayBuffers: mib(s.memoryUsage.arrayBuffers),
+    v8Malloced: mib(s.heap.malloced),
+    threads: s.threads,
+  };
+}
+
+async function readSnapshot(file: string): Promise<RawMemorySnapshot | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as RawMemorySnapshot;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * memoryBreakdown asks the operator's benchmark-only memory probe (SIGUSR2) for a full GC and a breakdown
+ * of its memory, and waits until the probe has written it to `file`.
+ */
+export async function memoryBreakdown(operator: OperatorProcess, file: string): Promise<MemoryBreakdown> {
+  const before = (await readSnapshot(file))?.seq ?? 0;
+  process.kill(operator.pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const s = await readSnapshot(file);
+    if (s && s.seq > before) {
+      if (!s.gc)
+        throw new Error('the operator runs without --expose-gc: no forced GC before the heap sample');
+      return breakdown(s);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the operator's memory probe wrote nothing to ${file} within 30 s`);
+}

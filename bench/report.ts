@@ -38,11 +38,18 @@ export function renderTable(r: BenchResult): string {
       `${fmt(r.deletionApiserverWritesPerKey, 2)} / ${fmt(r.deletionRancherWritesPerKey, 2)}`,
       '',
     ],
+    ['RSS floor (only the dependencies imported)', `${fmt(r.rssMiBFloor)} MiB`, ''],
+    [
+      'RSS at 0 keys (caches synced)',
+      `${fmt(r.rssMiBAtZeroKeys)} MiB (live heap ${fmt(r.heapUsedMiBAfterGcAtZeroKeys)})`,
+      '',
+    ],
     [
       `RSS after convergence (${r.keys} keys)`,
-      `${fmt(r.rssMiBAfterConvergence)} MiB (heap ${fmt(r.heapUsedMiBAfterConvergence)})`,
-      r.keys >= 10_000 ? '< 256' : '< 128',
+      `${fmt(r.rssMiBAfterConvergence)} MiB (heap ${fmt(r.heapUsedMiBAfterConvergence)}, live ${fmt(r.heapUsedMiBAfterGcAfterConvergence)})`,
+      r.keys > 1_000 ? '≤ 256 up to 10,000' : '≤ 160',
     ],
+    ['live heap per key (after a forced GC)', `${fmt(r.heapKiBPerKey)} KiB`, '≤ 8'],
     [
       `RSS at ${r.keys + r.latencyKeys} keys, before the unrelated Secrets`,
       `${fmt(r.rssMiBBeforeUnrelatedSecrets)} MiB (heap ${fmt(r.heapUsedMiBBeforeUnrelatedSecrets)})`,
@@ -50,7 +57,7 @@ export function renderTable(r: BenchResult): string {
     ],
     [
       `RSS with ${r.unrelatedSecrets} unrelated Secrets`,
-      `${fmt(r.rssMiBWithUnrelatedSecrets)} MiB (heap ${fmt(r.heapUsedMiBWithUnrelatedSecrets)})`,
+      `${fmt(r.rssMiBWithUnrelatedSecrets)} MiB (heap ${fmt(r.heapUsedMiBWithUnrelatedSecrets)}, live ${fmt(r.heapUsedMiBAfterGcWithUnrelatedSecrets)})`,
       'no growth',
     ],
   ];
@@ -64,6 +71,8 @@ export function renderTable(r: BenchResult): string {
     `Rancher calls per key during the burst, by route: ${routes(r.rancherCallsByRoute, r.keys)}`,
     `apiserver writes per key during deletion, by request: ${routes(r.deletionApiserverWritesByRequest, r.deletionKeys)}`,
     `Rancher calls per key during deletion, by route: ${routes(r.deletionRancherCallsByRoute, r.deletionKeys)}`,
+    `memory breakdown (MiB) at 0 keys: ${JSON.stringify(r.memoryBreakdown.atZeroKeys)}`,
+    `memory breakdown (MiB) after convergence: ${JSON.stringify(r.memoryBreakdown.afterConvergence)}`,
   ].join('\n');
   return `${head}\n\n${body}\n\n${details}\n`;
 }

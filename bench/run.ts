@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { type BenchCluster, ROOT } from './cluster.ts';
 import { prepareEnvironment, startOperator, teardownEnvironment } from './environment.ts';
-import { heapUsedMiB, rssMiB } from './operator-stats.ts';
+import { measureFloor } from './operator-build.ts';
+import { heapUsedMiB, type MemoryBreakdown, memoryBreakdown, rssMiB } from './operator-stats.ts';
 import type { BenchOptions } from './options.ts';
 import {
   createUnrelatedSecrets,
@@ -64,6 +65,19 @@ export interface BenchResult {
   heapUsedMiBAfterConvergence: number;
   heapUsedMiBBeforeUnrelatedSecrets: number;
   heapUsedMiBWithUnrelatedSecrets: number;
+  /** rssMiBFloor: RSS of a process that only imported the built operator's dependencies (floorImports), after a GC. */
+  rssMiBFloor: number;
+  floorImports: string[];
+  /** rssMiBAtZeroKeys: the operator started, caches synced, every connection Ready, no ApiKey yet. */
+  rssMiBAtZeroKeys: number;
+  /** heapUsedMiBAfterGc*: V8 heap in use right after a forced full GC (the live set), from the memory probe. */
+  heapUsedMiBAfterGcAtZeroKeys: number;
+  heapUsedMiBAfterGcAfterConvergence: number;
+  heapUsedMiBAfterGcWithUnrelatedSecrets: number;
+  /** heapKiBPerKey = (live heap after convergence at N keys − live heap at 0 keys) ÷ N. */
+  heapKiBPerKey: number;
+  /** memoryBreakdown: where the RSS goes (MiB) at 0 keys, after convergence and with the unrelated Secrets. */
+  memoryBreakdown: Record<'atZeroKeys' | 'afterConvergence' | 'withUnrelatedSecrets', MemoryBreakdown>;
   machine: string;
   /** loadAverage is the machine's 1-minute load average when the burst started and when the run ended. */
   loadAverage: [number, number];
@@ -76,6 +90,12 @@ export interface BenchResult {
 interface MemorySample {
   rss: number;
   heap: number;
+}
+
+async function sampleBreakdown(ctx: PhaseContext): Promise<MemoryBreakdown> {
+  const operator = ctx.env.operator;
+  if (!operator) throw new Error('the operator is not running');
+  return memoryBreakdown(operator, ctx.env.memoryFile);
 }
 
 async function sampleRss(ctx: PhaseContext): Promise<MemorySample> {
@@ -122,6 +142,8 @@ export async function runBenchmark(
   const tracker = await startTracker(env.admin, env.runId, env.keyNamespaces);
   const ctx: PhaseContext = { env, opts, tracker, progress };
   try {
+    const floor = await measureFloor(env.built, env.tuning);
+    progress(`floor: ${floor.rssMiB.toFixed(1)} MiB RSS importing ${floor.imports.join(', ')}`);
     progress(
       `baseline: ${opts.keys} plain Secrets as the operator's ServiceAccount, concurrency ${opts.concurrency}`,
     );
@@ -131,6 +153,12 @@ export async function runBenchmark(
     );
     progress('operator: starting (deploy/ identity)');
     await startOperator(env, opts);
+    await sleep(5_000);
+    const rssZero = await sampleRss(ctx);
+    const atZero = await sampleBreakdown(ctx);
+    progress(
+      `memory: ${rssZero.rss.toFixed(1)} MiB RSS at 0 keys (live heap ${atZero.v8HeapUsed.toFixed(1)} after a GC)`,
+    );
     progress(
       `burst: ${opts.keys} ApiKeys over ${opts.namespaces} namespaces, concurrency ${opts.concurrency}`,
     );
@@ -149,8 +177,10 @@ export async function runBenchmark(
       `  steady state: ${totalWrites(steady.apiserverWrites)} apiserver writes, ${steady.rancher.writes} Rancher writes, ${steady.rancher.reads} Rancher reads`,
     );
     const rssConverged = await sampleRss(ctx);
+    const converged = await sampleBreakdown(ctx);
+    const heapKiBPerKey = ((converged.v8HeapUsed - atZero.v8HeapUsed) * 1024) / N;
     progress(
-      `memory: ${rssConverged.rss.toFixed(1)} MiB RSS (heap ${rssConverged.heap.toFixed(1)}) at ${N} keys`,
+      `memory: ${rssConverged.rss.toFixed(1)} MiB RSS (heap ${rssConverged.heap.toFixed(1)}, live ${converged.v8HeapUsed.toFixed(1)} after a GC: ${heapKiBPerKey.toFixed(1)} KiB per key) at ${N} keys`,
     );
     progress(`latency: ${opts.latencyKeys} new keys at ${opts.latencyRate}/s`);
     const latency = await runLatency(ctx);
@@ -162,6 +192,7 @@ export async function runBenchmark(
     await createUnrelatedSecrets(ctx);
     await sleep(10_000);
     const rssUnrelated = await sampleRss(ctx);
+    const withUnrelated = await sampleBreakdown(ctx);
     progress(
       `  memory: ${rssUnrelated.rss.toFixed(1)} MiB RSS (heap ${rssUnrelated.heap.toFixed(1)}) with ${opts.unrelatedSecrets} unrelated Secrets`,
     );
@@ -211,6 +242,18 @@ export async function runBenchmark(
       heapUsedMiBAfterConvergence: round(rssConverged.heap, 1),
       heapUsedMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated.heap, 1),
       heapUsedMiBWithUnrelatedSecrets: round(rssUnrelated.heap, 1),
+      rssMiBFloor: round(floor.rssMiB, 1),
+      floorImports: floor.imports,
+      rssMiBAtZeroKeys: round(rssZero.rss, 1),
+      heapUsedMiBAfterGcAtZeroKeys: round(atZero.v8HeapUsed),
+      heapUsedMiBAfterGcAfterConvergence: round(converged.v8HeapUsed),
+      heapUsedMiBAfterGcWithUnrelatedSecrets: round(withUnrelated.v8HeapUsed),
+      heapKiBPerKey: round(heapKiBPerKey, 1),
+      memoryBreakdown: {
+        atZeroKeys: atZero,
+        afterConvergence: converged,
+        withUnrelatedSecrets: withUnrelated,
+      },
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       loadAverage: [round(loadAtBurst, 1), round(loadavg()[0] ?? Number.NaN, 1)],
       date: new Date().toISOString(),

@@ -25,14 +25,15 @@ export interface OperatorProcess {
 }
 
 /**
- * startOperatorProcess runs `src/main.ts` under Node 24 with the given kubeconfig (an identity built from
- * deploy/ RBAC) and environment; it does not wait for readiness.
+ * startOperatorProcess runs `src/main.ts` (or `entry`, for example the built `dist/src/main.js`) under Node 24
+ * with the given kubeconfig (an identity built from deploy/ RBAC) and environment; it does not wait for readiness.
  */
 export function startOperatorProcess(opts: {
   kubeconfigPath: string;
   env: Record<string, string>;
+  entry?: string;
 }): OperatorProcess {
-  const child: ChildProcess = spawn(NODE, [join(ROOT, 'src', 'main.ts')], {
+  const child: ChildProcess = spawn(NODE, [opts.entry ?? join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
