@@ -22,7 +22,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/bench/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/install/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+            'test/bench/**/*.test.ts',
+          ],
           globalSetup: ['test/control-plane/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
