@@ -27,7 +27,6 @@ export default defineConfig({
             'test/install/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/bench/**/*.test.ts',
-            'test/image/**/*.test.ts',
           ],
           globalSetup: ['test/control-plane/global-setup.ts'],
           testTimeout: 120_000,

@@ -14,8 +14,11 @@ export interface ControllerLoopOptions<K> {
   burst: number;
   /** keyOf is the queue id of a key: equal ids are the same item (deduplicated, one worker at a time). */
   keyOf(key: K): string;
-  /** namespaceOf is the tenant a key's passes spend their budget in; undefined for cluster-scoped objects. */
-  namespaceOf(key: K): string | undefined;
+  /**
+   * budgetOf names the budget groups a key's passes spend (runtime/tenant-budget.ts): its namespace (every
+   * connection of one tenant) and a connection that namespaces share; none for cluster-scoped objects.
+   */
+  budgetOf(key: K): readonly string[];
   reconcile(key: K): Promise<ReconcileResult>;
   tenant: { maxSlowPasses: number | undefined; slowAfterMs: number };
   metrics: Metrics;
@@ -31,7 +34,7 @@ export interface ControllerLoop<K> {
 }
 
 /**
- * createControllerLoop runs `reconcile` for each queued key within a per-namespace budget and requeues it as
+ * createControllerLoop runs `reconcile` for each queued key within its budget groups and requeues it as
  * the result says: backoff on retry, after a delay, or not until an informer event.
  */
 export function createControllerLoop<K>(o: ControllerLoopOptions<K>): ControllerLoop<K> {
@@ -51,7 +54,7 @@ export function createControllerLoop<K>(o: ControllerLoopOptions<K>): Controller
   });
   const controller = metrics.controller(o.name);
   controller.setMaxConcurrentReconciles(o.concurrency);
-  // One slow or hostile Rancher must not hold every worker: a slow namespace gets `cap` of them.
+  // One slow or hostile Rancher must not hold every worker: a slow namespace (or shared connection) gets `cap`.
   const budget = createTenantBudget({
     cap: o.tenant.maxSlowPasses ?? defaultTenantCap(o.concurrency),
     slowAfterMs: o.tenant.slowAfterMs,
@@ -93,7 +96,7 @@ export function createControllerLoop<K>(o: ControllerLoopOptions<K>): Controller
       queue.run((key) =>
         budget.run(
           o.keyOf(key),
-          o.namespaceOf(key),
+          o.budgetOf(key),
           () => work(key),
           (ms) => queue.addAfter(key, ms),
         ),

@@ -29,13 +29,14 @@ function setUp(overrides: Partial<TenantBudgetOptions> = {}) {
     onReleasedError: (key) => releasedErrors.push(key),
     ...overrides,
   });
-  /** start runs a pass for key and reports whether its worker has been given back yet. */
-  function start(key: string, cluster = false) {
+  /** start runs a pass for key (`namespace/name`) in its namespace's group, plus `shared` groups. */
+  function start(key: string, cluster = false, shared: string[] = []) {
     const p = pending();
     let returned = false;
     let deferredBy: number | undefined;
+    const groups = cluster ? [] : [key.split('/')[0] ?? '', ...shared];
     const result = budget
-      .run(key, cluster ? undefined : key.split('/')[0], p.pass, (ms) => {
+      .run(key, groups, p.pass, (ms) => {
         deferredBy = ms;
         deferred.push({ ns: key.split('/')[0] ?? '', delayMs: ms });
       })
@@ -175,6 +176,34 @@ describe('tenant budget', () => {
     expect(await outcome).toBe('rejected');
     await idle;
     expect(releasedErrors).toEqual([gone === held ? 'team-b/a' : 'team-b/b']);
+  });
+
+  it('many namespaces on one slow shared connection hold at most its cap, and others still run', async () => {
+    const { clock, budget, start } = setUp({ cap: 2 });
+    const shared = ['ClusterRancherConnection/shared'];
+    // One pass each from four tenants: no namespace is over its own cap, but the shared connection is.
+    const slow = ['team-b', 'team-c', 'team-d', 'team-e'].map((ns) => start(`${ns}/key`, false, shared));
+    clock.advance(1_001);
+    await flush();
+    expect(slow.filter((p) => p.returned())).toHaveLength(2);
+    expect(budget.inFlight(shared[0] ?? '')).toBe(4);
+    // The shared connection is slow and at its cap: a fifth tenant's pass on it waits, team-a's own runs.
+    expect(start('team-f/key', false, shared).deferredBy()).toBeDefined();
+    const victim = start('team-a/key');
+    expect(victim.deferredBy()).toBeUndefined();
+    for (const p of [...slow, victim]) p.finish();
+    await flush();
+  });
+
+  it('a tenant cannot escape its namespace cap by spreading passes over connections', async () => {
+    const { clock, start } = setUp({ cap: 2 });
+    const slow = [0, 1, 2, 3].map((i) => start(`team-b/key-${i}`, false, [`conn-${i}`]));
+    clock.advance(1_001);
+    await flush();
+    expect(slow.filter((p) => p.returned())).toHaveLength(2);
+    expect(start('team-b/key-9', false, ['conn-9']).deferredBy()).toBeDefined();
+    for (const p of slow) p.finish();
+    await flush();
   });
 
   it('cluster-scoped keys are not budgeted', async () => {

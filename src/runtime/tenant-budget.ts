@@ -2,40 +2,43 @@ import type { Clock, TimerHandle } from './clock.ts';
 
 /** TenantBudgetOptions configures createTenantBudget; durations are ms. */
 export interface TenantBudgetOptions {
-  /** cap is how many passes of one slow namespace may run at once (and hold a worker). */
+  /** cap is how many passes of one slow budget group (a namespace, a shared connection) may run at once. */
   cap: number;
-  /** slowAfterMs is how long a pass may run before its namespace counts as slow. */
+  /** slowAfterMs is how long a pass may run before its groups count as slow. */
   slowAfterMs: number;
-  /** maxReleased bounds the slow passes, all namespaces together, that may run without a worker. */
+  /** maxReleased bounds the slow passes, all groups together, that may run without a worker. */
   maxReleased: number;
   /** deferMs is the delay before a deferred pass is tried again (jittered between 1x and 1.5x). */
   deferMs?: number;
-  /** slowMemoryMs is how long a namespace stays slow after a slow pass ended (default 30 s). */
+  /** slowMemoryMs is how long a group stays slow after a slow pass ended (default 30 s). */
   slowMemoryMs?: number;
   clock: Clock;
   random?: () => number;
-  onDeferred?(namespace: string): void;
-  onReleased?(namespace: string): void;
+  /** onDeferred names the group whose budget deferred a pass. */
+  onDeferred?(group: string): void;
+  /** onReleased names the first over-budget group of a pass that gave its worker back. */
+  onReleased?(group: string): void;
   /** onReleasedError receives what a pass throws after it released its worker. */
   onReleasedError?(key: string, err: unknown): void;
 }
 
-/** TenantBudget runs queue passes within a per-namespace budget (see createTenantBudget). */
+/** TenantBudget runs queue passes within per-group budgets (see createTenantBudget). */
 export interface TenantBudget {
   /**
-   * run starts `pass` for `key` (a queue id) in `namespace`, or, when the namespace is over budget or the key
-   * still runs, calls `defer` with a delay and returns at once. A pass without a namespace (a cluster-scoped
-   * object) is not budgeted. The returned promise settles when the pass ends or when it
-   * released its worker (the pass then goes on and reports its own result).
+   * run starts `pass` for `key` (a queue id), spending the budget of each of its `groups` (its namespace, and
+   * a connection that namespaces share), or, when one group is over budget or the key still runs, calls
+   * `defer` with a delay and returns at once. A pass in no group (a cluster-scoped object) is not budgeted.
+   * The returned promise settles when the pass ends or when it released its worker (the pass then goes on
+   * and reports its own result).
    */
   run(
     key: string,
-    namespace: string | undefined,
+    groups: readonly string[],
     pass: () => Promise<void>,
     defer: (delayMs: number) => void,
   ): Promise<void>;
-  /** inFlight counts the running passes of a namespace, released ones included. */
-  inFlight(namespace: string): number;
+  /** inFlight counts the running passes of a group, released ones included. */
+  inFlight(group: string): number;
   /** idle resolves once no released pass is running. */
   idle(): Promise<void>;
 }
@@ -52,11 +55,14 @@ export function defaultTenantCap(concurrency: number): number {
 }
 
 /**
- * createTenantBudget keeps one slow or hostile Rancher from taking every worker. A namespace is slow while
- * one of its passes has run longer than slowAfterMs, or for slowMemoryMs after such a pass ended. A slow
- * namespace runs at most `cap` passes: further passes are deferred without running, and passes beyond the
- * cap that turn slow release their worker to other namespaces (they finish on their own, at most
- * maxReleased at a time). A namespace whose passes stay fast is never deferred, however many it runs.
+ * createTenantBudget keeps one slow or hostile Rancher from taking every worker. A group (a namespace: every
+ * connection of one tenant; or a connection many namespaces share) is slow while one of its passes has run
+ * longer than slowAfterMs, or for slowMemoryMs after such a pass ended. A slow group runs at most `cap`
+ * passes: further passes are deferred without running, and passes beyond the cap that turn slow release
+ * their worker to other groups (they finish on their own, at most maxReleased at a time). A pass belongs to
+ * all its groups at once, so a tenant cannot escape its namespace's cap by using many connections, and many
+ * tenants cannot together hold every worker on one slow shared connection. A group whose passes stay fast is
+ * never deferred, however many it runs.
  */
 export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
   const deferMs = o.deferMs ?? 1_000;
@@ -68,26 +74,28 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
   let released = 0;
   let idleWaiters: Array<() => void> = [];
 
-  function isSlow(ns: string, now: number): boolean {
-    if ((slowUntil.get(ns) ?? 0) > now) return true;
-    for (const p of running.get(ns) ?? []) if (now - p.startedAt > o.slowAfterMs) return true;
+  function isSlow(group: string, now: number): boolean {
+    if ((slowUntil.get(group) ?? 0) > now) return true;
+    for (const p of running.get(group) ?? []) if (now - p.startedAt > o.slowAfterMs) return true;
     return false;
   }
 
-  function holdingCount(ns: string): number {
+  function holdingCount(group: string): number {
     let n = 0;
-    for (const p of running.get(ns) ?? []) if (p.holding) n++;
+    for (const p of running.get(group) ?? []) if (p.holding) n++;
     return n;
   }
 
-  function finish(ns: string, pass: Pass): void {
+  function finish(groups: readonly string[], pass: Pass): void {
     const now = o.clock.now();
-    if (now - pass.startedAt > o.slowAfterMs) slowUntil.set(ns, now + slowMemoryMs);
-    else if ((slowUntil.get(ns) ?? 0) <= now) slowUntil.delete(ns);
+    for (const g of groups) {
+      if (now - pass.startedAt > o.slowAfterMs) slowUntil.set(g, now + slowMemoryMs);
+      else if ((slowUntil.get(g) ?? 0) <= now) slowUntil.delete(g);
+      const set = running.get(g);
+      set?.delete(pass);
+      if (set?.size === 0) running.delete(g);
+    }
     runningKeys.delete(pass.key);
-    const set = running.get(ns);
-    set?.delete(pass);
-    if (set?.size === 0) running.delete(ns);
     if (!pass.holding) released--;
     if (released === 0) {
       const waiters = idleWaiters;
@@ -96,30 +104,30 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
     }
   }
 
-  function start(ns: string, key: string, pass: () => Promise<void>): Promise<void> {
+  function start(groups: readonly string[], key: string, pass: () => Promise<void>): Promise<void> {
     const entry: Pass = { key, startedAt: o.clock.now(), holding: true };
     runningKeys.add(key);
-    const set = running.get(ns) ?? new Set<Pass>();
-    running.set(ns, set.add(entry));
+    for (const g of groups) running.set(g, (running.get(g) ?? new Set<Pass>()).add(entry));
     return new Promise<void>((resolve, reject) => {
       let timer: TimerHandle | undefined = o.clock.setTimeout(() => {
         timer = undefined;
-        if (holdingCount(ns) <= o.cap || released >= o.maxReleased) return;
+        const over = groups.find((g) => holdingCount(g) > o.cap);
+        if (over === undefined || released >= o.maxReleased) return;
         entry.holding = false;
         released++;
-        o.onReleased?.(ns);
+        o.onReleased?.(over);
         resolve();
       }, o.slowAfterMs + 1);
       pass().then(
         () => {
           if (timer !== undefined) o.clock.clearTimeout(timer);
-          finish(ns, entry);
+          finish(groups, entry);
           resolve();
         },
         (err: unknown) => {
           if (timer !== undefined) o.clock.clearTimeout(timer);
           const wasHolding = entry.holding;
-          finish(ns, entry);
+          finish(groups, entry);
           if (wasHolding) reject(err);
           else o.onReleasedError?.(key, err);
         },
@@ -128,18 +136,18 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
   }
 
   return {
-    async run(key, ns, pass, defer) {
-      if (ns === undefined) return pass();
+    async run(key, groups, pass, defer) {
+      if (groups.length === 0) return pass();
       const now = o.clock.now();
-      const busy = (running.get(ns)?.size ?? 0) >= o.cap && isSlow(ns, now);
-      if (runningKeys.has(key) || busy) {
-        o.onDeferred?.(ns);
+      const busy = groups.find((g) => (running.get(g)?.size ?? 0) >= o.cap && isSlow(g, now));
+      if (runningKeys.has(key) || busy !== undefined) {
+        o.onDeferred?.(busy ?? groups[0] ?? '');
         defer(Math.round(deferMs * (1 + random() / 2)));
         return;
       }
-      return start(ns, key, pass);
+      return start(groups, key, pass);
     },
-    inFlight: (ns) => running.get(ns)?.size ?? 0,
+    inFlight: (g) => running.get(g)?.size ?? 0,
     idle: () => (released === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
   };
 }
