@@ -27,6 +27,7 @@ export default defineConfig({
             'test/install/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/bench/**/*.test.ts',
+            'test/image/**/*.test.ts',
           ],
           globalSetup: ['test/control-plane/global-setup.ts'],
           testTimeout: 120_000,
