@@ -16,6 +16,11 @@ export function rancherDescription(apiKey: ApiKey): string {
   return text ? `${text} ${marker}` : marker;
 }
 
+/** ANY_MARKER_FILTER is the Rancher list filter that selects the keys carrying any ApiKey's marker. */
+export const ANY_MARKER_FILTER: Readonly<Record<string, string>> = {
+  description_like: `%${markerToken('')}%`,
+};
+
 /** markerFilter returns the Rancher list filter that selects the keys carrying an ApiKey's marker. */
 export function markerFilter(uid: string): Record<string, string> {
   return { description_like: `%${markerToken(uid)}%` };

@@ -3,6 +3,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { createLogger } from '../observability/logger.ts';
 import type { DriftTracker } from './apikey/drift.ts';
+import { createKeyInventory } from './apikey/key-inventory.ts';
 import type { ReconcileDeps } from './apikey/reconcile.ts';
 import type { ConnectionReconcileDeps } from './connection/reconcile.ts';
 import { connectionRefOf } from './connection/ref.ts';
@@ -16,6 +17,7 @@ import {
   MapCache,
   URL,
 } from './fakes.test-support.ts';
+import type { ObjectKey } from './object-key.ts';
 
 /** FakeResolver resolves every connection to `resolved`, by default a working admin over `rancher`. */
 export class FakeResolver implements ConnectionResolver {
@@ -64,6 +66,14 @@ export function apiKeyWorld(nowIso = '2026-11-26T00:00:00Z') {
   const resolver = new FakeResolver(rancher);
   const drift = new FakeDrift(600_000);
   const clock = { now: Date.parse(nowIso) };
+  const requeued: ObjectKey[] = [];
+  const inventory = createKeyInventory({
+    intervalMs: drift.intervalMs,
+    drift,
+    apiKeys,
+    requeue: (k) => void requeued.push(k),
+    now: () => clock.now,
+  });
   const deps: ReconcileDeps = {
     apiKeys,
     // The Secret cache is the store itself: no lag, so a pass sees what the last one wrote.
@@ -71,6 +81,7 @@ export function apiKeyWorld(nowIso = '2026-11-26T00:00:00Z') {
     secrets,
     connections: resolver,
     drift,
+    inventory,
     now: () => clock.now,
     resources,
     events,
@@ -78,7 +89,20 @@ export function apiKeyWorld(nowIso = '2026-11-26T00:00:00Z') {
     logger: createLogger({ level: 'error' }),
     lastWritten: new Map(),
   };
-  return { journal, rancher, secrets, resources, events, apiKeys, resolver, drift, clock, deps };
+  return {
+    journal,
+    rancher,
+    secrets,
+    resources,
+    events,
+    apiKeys,
+    resolver,
+    drift,
+    inventory,
+    requeued,
+    clock,
+    deps,
+  };
 }
 
 /** connectionWorld is one connection pass's injected world, its ApiKeys listed from `apiKeys`. */

@@ -2,9 +2,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/config.ts';
 import { createDriftTracker } from '../controller/apikey/drift.ts';
 import type { CrashPoint } from '../controller/apikey/execute/context.ts';
+import { createKeyInventory } from '../controller/apikey/key-inventory.ts';
 import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
 import { reconcileConnection } from '../controller/connection/reconcile.ts';
-import { connectionRefOfObject } from '../controller/connection/ref.ts';
 import { createConnectionResolver } from '../controller/connection/resolver.ts';
 import type { ConnectionId } from '../controller/connection/types.ts';
 import type { ObjectKey } from '../controller/object-key.ts';
@@ -61,14 +61,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     name: 'apikey',
     concurrency: config.concurrency,
     keyOf: (k) => `${k.namespace}/${k.name}`,
-    // A pass spends its namespace's budget and, on a ClusterRancherConnection, the one namespaces share there.
-    budgetOf: (k) => {
-      const cached = informers?.apiKeys.get(k.name, k.namespace);
-      const ref = cached ? connectionRefOfObject(cached) : undefined;
-      return ref?.kind === 'ClusterRancherConnection'
-        ? [k.namespace, `ClusterRancherConnection/${ref.name}`]
-        : [k.namespace];
-    },
+    namespaceOf: (k) => k.namespace,
     reconcile: (k) => reconcileApiKey(k, deps),
   });
   // Connections are few and their passes short; a quarter of the ApiKey workers (at least 2) is plenty.
@@ -77,7 +70,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     name: 'connection',
     concurrency: Math.max(2, Math.ceil(config.concurrency / 4)),
     keyOf: (c) => `${c.kind}/${c.namespace}/${c.name}`,
-    budgetOf: (c) => (c.kind === 'RancherConnection' ? [c.namespace] : []),
+    namespaceOf: (c) => (c.kind === 'RancherConnection' ? c.namespace : undefined),
     reconcile: (c) => reconcileConnection(c, connDeps),
   });
   let informers: ReturnType<typeof createInformers> | undefined;
@@ -119,13 +112,22 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     onInvalidated: (c) => connectionLoop.add(c),
   });
   const keyMetrics = createKeyMetrics(metrics.registry);
+  const drift = createDriftTracker(config.driftCheckIntervalMs);
   const deps = {
     keyMetrics,
     apiKeys: caches.apiKeys,
     secretCache: caches.secrets,
     secrets,
     connections: resolver,
-    drift: createDriftTracker(config.driftCheckIntervalMs),
+    drift,
+    // One key list per connection scope and drift interval checks every ApiKey at rest (not a GET per key).
+    inventory: createKeyInventory({
+      intervalMs: config.driftCheckIntervalMs,
+      drift,
+      apiKeys: caches.apiKeys,
+      requeue: (k) => apiKeyLoop.add(k),
+      now: Date.now,
+    }),
     now: Date.now,
     resources,
     events: createEventRecorder(apis, {

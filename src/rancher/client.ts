@@ -94,13 +94,14 @@ export function createRancherClient(opts: RancherClientOptions): RancherClient {
       return keys.find((k) => k.publicValue === publicValue);
     },
     listKeys: (scope, filters, options) => {
-      const { keep, ...limits } = options ?? {};
+      const { keep, pageSize, ...limits } = options ?? {};
       return listPages(transport, urls, {
         action: 'listKeys',
         scope,
         filters: filters ?? {},
         limits: { ...LOOKUP_LIST_LIMITS, ...limits },
         ...(keep === undefined ? {} : { keep }),
+        ...(pageSize === undefined ? {} : { pageSize }),
       });
     },
     async createKey(input, scope) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_SECRET, type MockedClient, mockedClient, ORIGIN, wireKey } from './client.test-support.ts';
 import { RancherError } from './errors.ts';
-import { INVENTORY_LIST_LIMITS, LOOKUP_LIST_LIMITS } from './list-pages.ts';
+import { INVENTORY_LIST_LIMITS, LOOKUP_LIST_LIMITS, MAX_PAGE_SIZE } from './list-pages.ts';
 
 let m: MockedClient;
 afterEach(async () => {
@@ -121,6 +121,20 @@ describe('list limits', () => {
     endlessPager(60);
     const err = await failureOf(m.client.listKeys(undefined, {}, { keep: () => false }));
     expect(err.message).toContain('more than 100 keys');
+  });
+
+  it('a connection-wide list asks for pages of 3,000 keys and follows pagination.next', async () => {
+    m = mockedClient();
+    const pool = m.agent.get(ORIGIN);
+    pool
+      .intercept({ path: '/v1/apikeys?limit=3000&description_like=%25apikey-uid%3A%25', method: 'GET' })
+      .reply(200, { data: [wireKey({ id: '1c1' })], pagination: { next: `${ORIGIN}/v1/apikeys?marker=m1` } });
+    pool
+      .intercept({ path: '/v1/apikeys?marker=m1', method: 'GET' })
+      .reply(200, { data: [wireKey({ id: '1c2' })] });
+    const options = { ...INVENTORY_LIST_LIMITS, pageSize: MAX_PAGE_SIZE };
+    const keys = await m.client.listKeys(undefined, { description_like: '%apikey-uid:%' }, options);
+    expect(keys.map((k) => k.id)).toEqual(['1c1', '1c2']);
   });
 
   it('a list within its limits returns every key, and limit errors never name the server or a secret', async () => {

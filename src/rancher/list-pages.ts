@@ -6,7 +6,10 @@ import type { KeyScope, ListLimits } from './types.ts';
 import type { RancherUrls } from './urls.ts';
 import { parseWire } from './wire.ts';
 
-const PAGE_SIZE = '1000';
+/** DEFAULT_PAGE_SIZE is the `limit` of a list page unless the caller asks for another (Cattle allows up to 3000). */
+export const DEFAULT_PAGE_SIZE = 1000;
+/** MAX_PAGE_SIZE is Cattle's largest page: a connection-wide list asks for it, so 1,000s of keys cost one request. */
+export const MAX_PAGE_SIZE = 3000;
 const MiB = 1024 * 1024;
 
 /**
@@ -39,6 +42,8 @@ export interface ListRequest {
   limits: ListLimits;
   /** keep selects the keys worth holding; the others count against the limits but are dropped at once. */
   keep?: (key: RancherApiKey) => boolean;
+  /** pageSize is the `limit` asked for per page (default DEFAULT_PAGE_SIZE). */
+  pageSize?: number;
 }
 
 function listTimeout(action: string, deadlineMs: number, cause: unknown): RancherError {
@@ -67,7 +72,7 @@ export async function listPages(
   let bytes = 0;
   let counted = 0;
   let url: string | undefined =
-    `${urls.collection(req.scope)}?${new URLSearchParams({ limit: PAGE_SIZE, ...req.filters })}`;
+    `${urls.collection(req.scope)}?${new URLSearchParams({ limit: String(req.pageSize ?? DEFAULT_PAGE_SIZE), ...req.filters })}`;
   while (url !== undefined) {
     if (seen.has(url)) throw invalidResponse(action, 'pagination does not end');
     if (seen.size >= limits.maxPages) {

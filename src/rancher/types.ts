@@ -37,8 +37,12 @@ export interface ListLimits {
 /**
  * ListOptions bound one listKeys call (unset limits keep LOOKUP_LIST_LIMITS) and select the keys to hold:
  * `keep` runs on every listed key, so a long list that yields few wanted keys costs little memory.
+ * `pageSize` is the `limit` asked for per page (default 1000; Cattle serves at most 3000).
  */
-export type ListOptions = Partial<ListLimits> & { keep?: (key: RancherApiKey) => boolean };
+export type ListOptions = Partial<ListLimits> & {
+  keep?: (key: RancherApiKey) => boolean;
+  pageSize?: number;
+};
 
 /** RancherClientOptions configures one client: endpoint, credentials, TLS, timeouts, retries and hooks. */
 export interface RancherClientOptions {

@@ -5,6 +5,7 @@ import type { ConnectionResolver, Resolved } from '../connection/resolver.ts';
 import { apiKeyObject, FakeRancher, FakeSecrets, MapCache, UID, URL } from '../fakes.test-support.ts';
 import { rancherDescription } from '../marker.ts';
 import { createDriftTracker } from './drift.ts';
+import { createKeyInventory } from './key-inventory.ts';
 import type { Observation, RancherView } from './model.ts';
 import { type Observed, observe } from './observe.ts';
 import { buildSecret, buildStagingSecret, stagingNameOf } from './secret-data.ts';
@@ -35,6 +36,14 @@ function world(opts: { apiKey?: Record<string, unknown>; resolved?: 'ok' | 'refu
   const apiKeys = new MapCache();
   const secretCache = new MapCache();
   const drift = createDriftTracker(600_000, 0);
+  const requeued: unknown[] = [];
+  const inventory = createKeyInventory({
+    intervalMs: 600_000,
+    drift,
+    apiKeys,
+    requeue: (k) => requeued.push(k),
+    now: () => NOW,
+  });
   const raw = opts.apiKey ?? apiKeyObject({ status: readyStatus() });
   apiKeys.set('team-a', 'ci', raw);
   const resolveCalls: unknown[] = [];
@@ -70,12 +79,25 @@ function world(opts: { apiKey?: Record<string, unknown>; resolved?: 'ok' | 'refu
       secrets,
       connections,
       drift,
+      inventory,
       now: () => NOW,
     });
     if ('gone' in r || 'invalid' in r) throw new Error(`unexpected ${JSON.stringify(r)}`);
     return r;
   };
-  return { rancher, secrets, apiKeys, secretCache, drift, apiKey, storeSecret, run, resolveCalls };
+  return {
+    rancher,
+    secrets,
+    apiKeys,
+    secretCache,
+    drift,
+    inventory,
+    requeued,
+    apiKey,
+    storeSecret,
+    run,
+    resolveCalls,
+  };
 }
 
 type Checked = Extract<RancherView, { byId: unknown }>;
@@ -124,14 +146,45 @@ describe('observe: when it asks Rancher', () => {
     expect(w.rancher.methods()).toContain('verifyKey');
   });
 
-  it('asks Rancher in an otherwise steady state when the drift check is due', async () => {
+  it("a due drift check of a key at rest reads the connection's key list, not the key, and verifies nothing", async () => {
     const w = world();
-    w.rancher.seed({ id: '1c1', description: DESCRIPTION, ...PAIR });
+    w.rancher.seed({ id: '1c1', name: 'ci', description: DESCRIPTION, ...PAIR });
     w.storeSecret();
     w.drift.checked(UID, NOW - 700_000); // the 600 s interval has passed
     const o = await w.run();
-    expect(checked(o.observation).byId?.state).toBe('active');
-    expect(w.rancher.methods()[0]).toBe('getKey');
+    expect(o.observation.rancher).toEqual({ checked: false });
+    expect(w.rancher.methods()).toEqual(['listKeys']);
+    expect(w.rancher.calls[0]).toMatchObject({ filters: { description_like: '%apikey-uid:%' } });
+    expect(w.secrets.reads).toEqual([]); // nothing will be written: the cached Secret is enough
+    expect(w.drift.due(UID, NOW)).toBe(false); // the list was this key's drift check
+  });
+
+  it.each([
+    ['deactivated out of band', { state: 'inactive' }, 'inactive'],
+    ['described otherwise out of band', { description: 'changed by hand' }, 'active'],
+  ] as const)('a key the list shows %s is read by id and its pair verified', async (_, over, state) => {
+    const w = world();
+    w.rancher.seed({ id: '1c1', name: 'ci', description: DESCRIPTION, ...PAIR, ...over });
+    w.storeSecret();
+    w.drift.checked(UID, NOW - 700_000);
+    const o = await w.run();
+    expect(w.rancher.methods()).toEqual(['listKeys', 'getKey', 'verifyKey']);
+    const r = checked(o.observation);
+    expect(r.byId).toMatchObject({
+      state,
+      description: 'description' in over ? over.description : DESCRIPTION,
+    });
+    expect(r.verified).toBe(state === 'active');
+  });
+
+  it('a key the list does not show (removed or purged out of band) is confirmed with one GET before anything acts on it', async () => {
+    const w = world();
+    w.rancher.seed({ id: '1c1', name: 'ci', description: DESCRIPTION, ...PAIR, state: 'removed' });
+    w.storeSecret();
+    w.drift.checked(UID, NOW - 700_000);
+    const o = await w.run();
+    expect(w.rancher.methods().slice(0, 2)).toEqual(['listKeys', 'getKey']);
+    expect(checked(o.observation).byId?.state).toBe('removed');
   });
 
   it('a paused ApiKey is never looked up in Rancher, even when something changed', async () => {

@@ -7,6 +7,7 @@ import type { ConnectionResolver, ObjectCache } from '../connection/resolver.ts'
 import { markerFilter, rancherDescription, releasedDescription, uidFromDescription } from '../marker.ts';
 import { describeRancherFailure } from '../rancher-failure.ts';
 import type { DriftTracker } from './drift.ts';
+import type { Expectation, KeyInventory } from './key-inventory.ts';
 import { toKeyView } from './key-view.ts';
 import type { Observation, RancherView, SecretView } from './model.ts';
 import { rotationDue } from './plan/rotation.ts';
@@ -19,6 +20,8 @@ export interface ObserveDeps {
   secrets: SecretStore;
   connections: ConnectionResolver;
   drift: DriftTracker;
+  /** inventory checks ApiKeys at rest against one key list per connection scope and drift interval. */
+  inventory: KeyInventory;
   now(): number;
 }
 
@@ -41,8 +44,9 @@ export type ObserveResult = Observed | { gone: true } | { invalid: string; raw: 
 
 /**
  * observe gathers everything plan() needs for one ApiKey, read-only. In steady state it uses only
- * informer caches; when anything may need a write (or a drift check is due) it reads the Secret
- * live and asks Rancher. Absence is data: a missing Secret or key is `undefined`, not an error.
+ * informer caches, and a due drift check only the connection's key list; when anything may need a write
+ * (or the list does not show the key as expected) it reads the Secret live and asks Rancher. Absence is
+ * data: a missing Secret or key is `undefined`, not an error.
  */
 export async function observe(nsName: string, deps: ObserveDeps): Promise<ObserveResult> {
   const [namespace, name] = nsName.split('/');
@@ -87,10 +91,9 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     cachedSecret: cached,
     keys: new Map(),
   };
-  const needsRancher = deleting
-    ? observation.hasFinalizer
-    : mustCheck(apiKey, secret, deps) || observation.staging.state !== 'absent' || rotationDue(observation);
-  if (!resolved?.client || !needsRancher || observation.paused) return out;
+  if (!resolved?.client || observation.paused) return out;
+  if (deleting ? !observation.hasFinalizer : await restsAsListed(observation, resolved.client, deps))
+    return out;
   if (secret.state !== 'absent' || !deleting) {
     out.liveSecret = await deps.secrets.read(namespace, secretName);
     secret = viewSecret(out.liveSecret, apiKey, url);
@@ -106,7 +109,8 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
   return out;
 }
 
-function mustCheck(apiKey: ApiKey, secret: SecretView, deps: ObserveDeps): boolean {
+/** unsettled is true when status, spec and Secret disagree, or a reconcile was requested: Rancher must be asked. */
+function unsettled(apiKey: ApiKey, secret: SecretView): boolean {
   const s = apiKey.status;
   const ready = s?.conditions?.find((c) => c.type === 'Ready');
   const requested = apiKey.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt];
@@ -119,9 +123,35 @@ function mustCheck(apiKey: ApiKey, secret: SecretView, deps: ObserveDeps): boole
     !secret.intact ||
     !secret.upToDate ||
     secret.publicValue !== s.publicValue ||
-    (requested !== undefined && requested !== s.lastHandledReconcileAt) ||
-    deps.drift.due(apiKey.metadata.uid, deps.now())
+    (requested !== undefined && requested !== s.lastHandledReconcileAt)
   );
+}
+
+/** expectationOf is the shape a settled ApiKey's key must have in Rancher (none in plan mode: it only plans). */
+function expectationOf(o: Observation): Expectation | undefined {
+  const { apiKey } = o;
+  const { namespace, name, uid } = apiKey.metadata;
+  const id = apiKey.status?.id;
+  const publicValue = apiKey.status?.publicValue;
+  if (apiKey.spec.mode === 'Plan' || !namespace || !id || !publicValue) return undefined;
+  const state = apiKey.spec.state === 'Active' ? 'active' : 'inactive';
+  const shape = { id, publicValue, state, name: o.desiredName, description: o.desiredDescription } as const;
+  return { uid, key: { namespace, name }, shape };
+}
+
+/**
+ * restsAsListed is true when a live ApiKey needs nothing from Rancher in this pass: it is settled and its drift
+ * check is not due, or the connection's key list shows its key exactly as expected (see key-inventory.ts).
+ */
+async function restsAsListed(o: Observation, client: RancherClient, deps: ObserveDeps): Promise<boolean> {
+  if (unsettled(o.apiKey, o.secret) || o.staging.state !== 'absent' || rotationDue(o)) return false;
+  const expected = expectationOf(o);
+  const scope = { client, environment: o.apiKey.spec.environment };
+  if (!deps.drift.due(o.apiKey.metadata.uid, deps.now())) {
+    if (expected) deps.inventory.expect(scope, expected);
+    return true;
+  }
+  return expected !== undefined && (await deps.inventory.shows(scope, expected));
 }
 
 async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Promise<RancherView> {
@@ -140,7 +170,10 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
     else if (pv) bySecret = remember(await client.findKeyByPublicValue(pv, out.scope));
     const healthy = bySecret !== undefined && bySecret.id === status?.id;
     let marked: RancherApiKey[] = [];
-    if (deleting || !healthy || (status?.retiring?.length ?? 0) > 0) {
+    // An ApiKey the operator never wrote to (no finalizer, no status) cannot have keys of a lost create: the
+    // finalizer is added before the first Rancher write, so a new key costs no marker list.
+    const untouched = !out.observation.hasFinalizer && status === undefined;
+    if (deleting || (!healthy && !untouched) || (status?.retiring?.length ?? 0) > 0) {
       const listed = await client.listKeys(out.scope, {
         ...markerFilter(apiKey.metadata.uid),
         _removed: 'true',

@@ -77,10 +77,23 @@ describe('reconcileApiKey', () => {
     expect(result).toEqual({ kind: 'done', requeueAfterMs: 15 * 60_000 });
   });
 
-  it('a Rancher failure at the drift check is reported once and retried with backoff', async () => {
+  it('a drift check whose key list fails asks Rancher for the key by id instead, and finds it as it should be', async () => {
     const t = setUp(fresh);
     await t.pass();
     t.clock.now += 600_000;
+    const calls = t.rancher.calls.length;
+    t.rancher.failNext('listKeys', new RancherError('LimitExceeded', 'more than 20000 keys'));
+    const { result, writes } = await t.pass();
+    expect(t.rancher.methods().slice(calls)).toEqual(['listKeys', 'getKey', 'verifyKey']);
+    expect(writes).toEqual([]);
+    expect(result).toEqual({ kind: 'done', requeueAfterMs: 600_000 });
+  });
+
+  it('a Rancher failure at the drift check (key list, then the key by id) is reported once and retried with backoff', async () => {
+    const t = setUp(fresh);
+    await t.pass();
+    t.clock.now += 600_000;
+    t.rancher.failNext('listKeys', new RancherError('ServerError', 'HTTP 503', { status: 503 }));
     t.rancher.failNext('getKey', new RancherError('ServerError', 'HTTP 503', { status: 503 }));
     const { result, apiserver } = await t.pass();
     expect(result.kind).toBe('retry');

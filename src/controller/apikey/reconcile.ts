@@ -50,6 +50,7 @@ export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Prom
     const uid = observation.apiKey.metadata.uid;
     if (end === 'finalizerRemoved') {
       deps.drift.forget(uid);
+      deps.inventory.forget(uid);
       deps.lastWritten.delete(uid);
     }
     const now = deps.now();

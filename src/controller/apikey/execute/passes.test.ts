@@ -13,6 +13,7 @@ import {
   URL,
 } from '../../fakes.test-support.ts';
 import { createDriftTracker } from '../drift.ts';
+import { createKeyInventory } from '../key-inventory.ts';
 import { observe } from '../observe.ts';
 import { plan } from '../plan/plan.ts';
 import { readPair } from '../secret-data.ts';
@@ -42,6 +43,13 @@ function cluster(canSupplyValues: boolean) {
     url: URL,
   };
   const drift = createDriftTracker(600_000, 0);
+  const inventory = createKeyInventory({
+    intervalMs: 600_000,
+    drift,
+    apiKeys,
+    requeue: () => undefined,
+    now: () => NOW,
+  });
   const lastWritten = new Map<string, string>();
   let crashAt: CrashPoint | undefined;
   const crashed: CrashPoint[] = [];
@@ -82,6 +90,7 @@ function cluster(canSupplyValues: boolean) {
         invalidate: () => undefined,
       },
       drift,
+      inventory,
       now: () => NOW,
     });
     if ('gone' in o || 'invalid' in o) throw new Error('unexpected');
