@@ -42,6 +42,9 @@ export interface BenchResult {
   steadyStateApiserverWritesByRequest: Record<string, number>;
   steadyStateRancherWrites: number;
   steadyStateRancherReadsPerKey: number;
+  /** steadyStateRancherRequestsPerKeyPerInterval is every Rancher request of the window ÷ keys ÷ (window ÷ drift interval). */
+  steadyStateRancherRequestsPerKeyPerInterval: number;
+  steadyStateRancherCallsByRoute: Record<string, number>;
   latencyKeys: number;
   latencyRatePerSecond: number;
   p50CreateToReadyMs: number;
@@ -221,6 +224,11 @@ export async function runBenchmark(
       steadyStateApiserverWritesByRequest: steady.apiserverWrites,
       steadyStateRancherWrites: steady.rancher.writes,
       steadyStateRancherReadsPerKey: round(steady.rancher.reads / N),
+      steadyStateRancherRequestsPerKeyPerInterval: round(
+        steady.rancher.total / N / (steady.windowSeconds / opts.driftCheckIntervalS),
+        4,
+      ),
+      steadyStateRancherCallsByRoute: steady.rancher.byRoute,
       latencyKeys: latency.refs.length,
       latencyRatePerSecond: opts.latencyRate,
       p50CreateToReadyMs: Math.round(latency.p50Ms),
