@@ -133,7 +133,12 @@ function operatorTuning(env: BenchEnvironment, opts: BenchOptions): Record<strin
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     ...(opts.operatorNodeOptions ? [opts.operatorNodeOptions] : []),
   ];
-  return { ...env.tuning, NODE_OPTIONS: flags.join(' '), BENCH_MEMORY_FILE: env.memoryFile };
+  return {
+    ...env.tuning,
+    NODE_OPTIONS: flags.join(' '),
+    BENCH_MEMORY_FILE: env.memoryFile,
+    ...(opts.heapSnapshotDir ? { BENCH_HEAP_SNAPSHOT_DIR: opts.heapSnapshotDir } : {}),
+  };
 }
 
 /**

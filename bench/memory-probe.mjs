@@ -2,10 +2,15 @@
 // its image: on SIGUSR2 it runs a full garbage collection and writes where the process's memory goes to
 // $BENCH_MEMORY_FILE. Plain JavaScript so that loading it does not start Node's TypeScript stripper.
 // Numbers only: sizes from process.memoryUsage(), V8's heap spaces and /proc/self (no object contents).
+// With $BENCH_HEAP_SNAPSHOT_DIR it also writes a heap snapshot after the GC: that file holds the process's
+// memory, key secrets included, so it stays on the machine that ran the benchmark (read it with
+// bench/profile-summary.ts, which prints only object kinds, counts and sizes).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import v8 from 'node:v8';
 
 const file = process.env.BENCH_MEMORY_FILE;
+const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
 let seq = 0;
 
 /** kib reads `Name: N kB` fields of a /proc file into a map of KiB. */
@@ -62,7 +67,9 @@ if (file) {
   process.on('SIGUSR2', () => {
     seq++;
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(snapshot()));
+    const s = snapshot();
+    if (snapshotDir) v8.writeHeapSnapshot(join(snapshotDir, `operator-${process.pid}-${seq}.heapsnapshot`));
+    writeFileSync(tmp, JSON.stringify(s));
     renameSync(tmp, file);
   });
 }

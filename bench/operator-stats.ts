@@ -137,7 +137,7 @@ async function readSnapshot(file: string): Promise<RawMemorySnapshot | undefined
 export async function memoryBreakdown(operator: OperatorProcess, file: string): Promise<MemoryBreakdown> {
   const before = (await readSnapshot(file))?.seq ?? 0;
   process.kill(operator.pid, 'SIGUSR2');
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 180_000; // a heap snapshot (--heap-snapshot-dir) takes a while
   while (Date.now() < deadline) {
     const s = await readSnapshot(file);
     if (s && s.seq > before) {
@@ -147,5 +147,5 @@ export async function memoryBreakdown(operator: OperatorProcess, file: string): 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`the operator's memory probe wrote nothing to ${file} within 30 s`);
+  throw new Error(`the operator's memory probe wrote nothing to ${file} within 180 s`);
 }

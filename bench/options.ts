@@ -17,6 +17,8 @@ export interface BenchOptions {
   operatorLogLevel: string;
   /** cpuProfDir, when set, runs the operator with --cpu-prof and writes its profile there on exit. */
   cpuProfDir?: string;
+  /** heapSnapshotDir, when set, makes every memory sample also write an operator heap snapshot there. */
+  heapSnapshotDir?: string;
   /** operatorNodeOptions are extra NODE_OPTIONS for the operator process (e.g. V8 heap flags). */
   operatorNodeOptions?: string;
   /** emulatorInProcess runs the Rancher emulator on the benchmark's event loop instead of its own process. */
@@ -54,6 +56,7 @@ const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-l
   --unrelated-secrets U    unrelated Secrets added before the second RSS sample (default 10000)
   --operator-log-level L   operator LOG_LEVEL (default info)
   --cpu-prof-dir DIR       run the operator with --cpu-prof, profile written to DIR
+  --heap-snapshot-dir DIR  write an operator heap snapshot at every memory sample (holds key secrets; local use)
   --emulator-in-process    run the Rancher emulator in the benchmark process (default: its own process)
   --operator-node-options=S  extra NODE_OPTIONS for the operator (e.g. "--operator-node-options=--max-semi-space-size=2")`;
 
@@ -81,6 +84,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'operator-log-level': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
       'operator-node-options': { type: 'string' },
+      'heap-snapshot-dir': { type: 'string' },
       'emulator-in-process': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -107,6 +111,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     emulatorInProcess: values['emulator-in-process'],
     ...(values['cpu-prof-dir'] ? { cpuProfDir: values['cpu-prof-dir'] } : {}),
     ...(values['operator-node-options'] ? { operatorNodeOptions: values['operator-node-options'] } : {}),
+    ...(values['heap-snapshot-dir'] ? { heapSnapshotDir: values['heap-snapshot-dir'] } : {}),
   };
 }
 

@@ -1,7 +1,61 @@
 // `node bench/profile-summary.ts <file.cpuprofile> [top]`: self and inclusive time by function and by package,
 // to read an operator profile taken with `npm run bench -- --cpu-prof-dir DIR`.
+// `node bench/profile-summary.ts <zero.heapsnapshot> <converged.heapsnapshot> [keys] [top]`: what the heap
+// holds by object kind, and what grew between two snapshots (per key when `keys` is given), from
+// `npm run bench -- --heap-snapshot-dir DIR`. Strings are counted by kind only: their text is never printed.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+
+const HeapSnapshotSchema = z.object({
+  snapshot: z.object({
+    meta: z.object({ node_fields: z.array(z.string()), node_types: z.array(z.unknown()) }),
+  }),
+  nodes: z.array(z.number()),
+  strings: z.array(z.string()),
+});
+
+// Node kinds whose name is the value itself (string text, a number): grouped by kind, never by name.
+const NAMELESS = new Set(['string', 'concatenated string', 'sliced string', 'number', 'symbol', 'bigint']);
+
+/** heapByKind sums self size and count per `type name` (for example `object V1Secret`, `closure list`). */
+function heapByKind(file: string): Map<string, { bytes: number; count: number }> {
+  const snap = HeapSnapshotSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0] as string[];
+  const [t, n, sz] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number];
+  const out = new Map<string, { bytes: number; count: number }>();
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + t] ?? 0] ?? '?';
+    const name = NAMELESS.has(type) ? '' : (snap.strings[snap.nodes[i + n] ?? 0] ?? '').slice(0, 60);
+    const key = name ? `${type} ${name}` : type;
+    const e = out.get(key) ?? { bytes: 0, count: 0 };
+    e.bytes += snap.nodes[i + sz] ?? 0;
+    e.count++;
+    out.set(key, e);
+  }
+  return out;
+}
+
+function heapSummary(zero: string, converged: string | undefined, keys: number, top: number): void {
+  const a = heapByKind(zero);
+  const b = converged ? heapByKind(converged) : new Map<string, { bytes: number; count: number }>();
+  const rows = converged
+    ? [...b].map(([k, v]) => {
+        const was = a.get(k) ?? { bytes: 0, count: 0 };
+        return [k, v.bytes - was.bytes, v.count - was.count] as const;
+      })
+    : [...a].map(([k, v]) => [k, v.bytes, v.count] as const);
+  const total = rows.reduce((s, r) => s + r[1], 0);
+  const per = converged && keys > 0 ? ` per key (${keys} keys)` : '';
+  process.stdout.write(
+    `${converged ? 'heap growth' : 'heap'}${per}: ${(total / keys / 1024).toFixed(2)} KiB, by kind (self size, count):\n`,
+  );
+  for (const [k, bytes, count] of [...rows].sort((x, y) => y[1] - x[1]).slice(0, top)) {
+    process.stdout.write(
+      `${(bytes / keys).toFixed(0).padStart(10)} B ${(count / keys).toFixed(2).padStart(9)}  ${k}\n`,
+    );
+  }
+}
 
 const ProfileSchema = z.object({
   nodes: z.array(
@@ -33,9 +87,20 @@ function bucket(url: string): string {
   return url === '' ? '(native/gc/idle)' : url;
 }
 
-const [file, topArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+if (args[0]?.endsWith('.heapsnapshot')) {
+  const second = args[1]?.endsWith('.heapsnapshot') ? args[1] : undefined;
+  const rest = args.slice(second ? 2 : 1);
+  const [keys, top] = second ? [Number(rest[0] ?? 1), Number(rest[1] ?? 30)] : [1, Number(rest[0] ?? 30)];
+  heapSummary(args[0], second, keys, top);
+  process.exit(0);
+}
+const [file, topArg] = args;
 if (!file) {
-  process.stderr.write('usage: node bench/profile-summary.ts <file.cpuprofile> [top]\n');
+  process.stderr.write(
+    'usage: node bench/profile-summary.ts <file.cpuprofile> [top]\n' +
+      '       node bench/profile-summary.ts <a.heapsnapshot> [<b.heapsnapshot> keys] [top]\n',
+  );
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
