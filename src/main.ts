@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     port: config.healthPort,
     isLive: () => true,
     isReady: operator.isReady,
+    notReadyReason: operator.notReadyReason,
   });
   const metricsServer = await startMetricsServer({ port: config.metricsPort, registry: metrics.registry });
   logger.info(

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       driftCheckIntervalMs: 600_000,
       maxReconcileRate: 10,
       maxReconcileBurst: 100,
-      leaderElect: true,
+      leaderElect: false,
       leaderElectionNamespace: 'rancher-apikey-operator-system',
       leaderElectionId: 'rancher-apikey-operator',
       leaseDurationMs: 15_000,
@@ -43,7 +43,7 @@ describe('loadConfig', () => {
       WATCH_NAMESPACES: ' team-a, team-b ,,',
       CONCURRENCY: '16',
       DRIFT_CHECK_INTERVAL: '1h30m',
-      LEADER_ELECT: 'false',
+      LEADER_ELECT: 'true',
       POD_NAME: 'op-7d9f',
       POD_NAMESPACE: 'ops',
     });
@@ -52,7 +52,7 @@ describe('loadConfig', () => {
       namespaces: ['team-a', 'team-b'],
       concurrency: 16,
       driftCheckIntervalMs: 5_400_000,
-      leaderElect: false,
+      leaderElect: true,
       podName: 'op-7d9f',
       podNamespace: 'ops',
       leaderElectionNamespace: 'ops',
@@ -184,8 +184,9 @@ describe('loadConfig', () => {
   });
 
   it('reads --leader-elect from the next argument or inline, and rejects a word that is not a boolean', () => {
-    expect(loadConfig(['--leader-elect=false'], {}).leaderElect).toBe(false);
-    expect(loadConfig(['--leader-elect', 'no', '--concurrency', '2'], {})).toMatchObject({
+    expect(loadConfig(['--leader-elect=true'], {}).leaderElect).toBe(true);
+    expect(loadConfig(['--leader-elect=false'], { LEADER_ELECT: 'true' }).leaderElect).toBe(false);
+    expect(loadConfig(['--leader-elect', 'no', '--concurrency', '2'], { LEADER_ELECT: '1' })).toMatchObject({
       leaderElect: false,
       concurrency: 2,
     });

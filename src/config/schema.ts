@@ -93,7 +93,9 @@ export const ConfigSchema = z
     driftCheckIntervalMs: duration(1_000).prefault('10m'),
     maxReconcileRate: decimal(0).prefault('10'),
     maxReconcileBurst: integer(1, 100_000).prefault('100'),
-    leaderElect: boolean.prefault('true'),
+    // Off unless asked for, as controller-runtime's managers: `npm start` against a kubeconfig just works;
+    // the Deployment in deploy/ (and the Helm chart) turn it on.
+    leaderElect: boolean.prefault('false'),
     leaderElectionNamespace: namespaceName,
     leaderElectionId: z
       .string()
@@ -194,8 +196,8 @@ export const SETTING_SOURCES = {
   leaderElect: {
     flag: 'leader-elect',
     env: 'LEADER_ELECT',
-    fallback: 'true',
-    help: 'use Lease leader election',
+    fallback: 'false',
+    help: 'use Lease leader election (deploy/ turns it on); needed for more than one replica',
   },
   leaderElectionNamespace: {
     flag: 'leader-election-namespace',

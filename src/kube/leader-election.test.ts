@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../observability/logger.ts';
 import { createFakeClock, type FakeClock } from '../runtime/fake-clock.test-support.ts';
 import { createLeaderElector, type Lease, type LeaseApi, type LeaseRecord } from './leader-election.ts';
 
@@ -25,7 +26,11 @@ class StatusError extends Error {
 function fakeStore(initial?: LeaseRecord) {
   let rv = 0;
   let lease: Lease | undefined = initial ? { resourceVersion: String(++rv), record: initial } : undefined;
-  const state = { beforeReplace: undefined as (() => void) | undefined };
+  const state = {
+    beforeReplace: undefined as (() => void) | undefined,
+    /** failWith makes every call fail with this status (404: the namespace is missing; 403: no RBAC). */
+    failWith: undefined as number | undefined,
+  };
   const write = (record: LeaseRecord): Lease => {
     lease = { resourceVersion: String(++rv), record: { ...record } };
     return structuredClone(lease);
@@ -35,6 +40,7 @@ function fakeStore(initial?: LeaseRecord) {
     const c = { down: false };
     const guard = () => {
       if (c.down) throw new StatusError(503);
+      if (state.failWith !== undefined) throw new StatusError(state.failWith);
     };
     const api: LeaseApi = {
       read: async () => {
@@ -61,8 +67,19 @@ function fakeStore(initial?: LeaseRecord) {
   return { client, state, write, current: () => lease?.record };
 }
 
-function elector(store: ReturnType<typeof fakeStore>, clock: FakeClock, identity: string, events: string[]) {
+type LogLine = { level: number; msg: string; reason?: string; remedy?: string; failedAttempts?: number };
+
+function elector(
+  store: ReturnType<typeof fakeStore>,
+  clock: FakeClock,
+  identity: string,
+  events: string[],
+  logs?: LogLine[],
+) {
   const client = store.client();
+  const logger = logs
+    ? createLogger({ level: 'info', destination: { write: (s: string) => void logs.push(JSON.parse(s)) } })
+    : undefined;
   const leader: boolean[] = [];
   const e = createLeaderElector({
     leases: client.api,
@@ -74,6 +91,7 @@ function elector(store: ReturnType<typeof fakeStore>, clock: FakeClock, identity
     retryPeriodMs: 2_000,
     clock,
     random: () => 0,
+    logger,
     metrics: { setLeader: (_n, v) => void leader.push(v) },
     onStartedLeading: () => void events.push(`${identity} started`),
     onStoppedLeading: (reason) => void events.push(`${identity} ${reason}`),
@@ -207,5 +225,71 @@ describe('createLeaderElector', () => {
     await b.done;
     expect(events).toEqual([]);
     expect(store.current()?.holderIdentity).toBe('x');
+  });
+});
+
+describe('a Lease that cannot be acquired', () => {
+  const WARN = 40;
+  const warnings = (logs: LogLine[]) => logs.filter((l) => l.level === WARN);
+
+  it('warns at once with the reason and the remedy, then at most once a minute, until the Lease is reached', async () => {
+    const clock = createFakeClock(1_000_000);
+    const store = fakeStore();
+    store.state.failWith = 404; // the Lease's namespace does not exist
+    const events: string[] = [];
+    const logs: LogLine[] = [];
+    const a = elector(store, clock, 'a', events, logs);
+    await flush();
+    expect(warnings(logs)).toEqual([
+      expect.objectContaining({
+        msg: expect.stringContaining('cannot acquire leader lease ops/rancher-apikey-operator'),
+        reason: 'namespace "ops" does not exist (404)',
+        remedy: expect.stringContaining('kubectl create namespace ops'),
+        failedAttempts: 1,
+      }),
+    ]);
+    expect(a.problem()?.reason).toBe('namespace "ops" does not exist (404)');
+    await runFor(clock, 100_000); // ~45 attempts at a 2 s retry period
+    const warned = warnings(logs);
+    expect(warned).toHaveLength(2);
+    expect(warned[1]?.failedAttempts).toBeGreaterThan(20);
+    expect(a.isLeader()).toBe(false);
+
+    store.state.failWith = undefined; // the admin created the namespace
+    await runFor(clock, 5_000);
+    expect(a.isLeader()).toBe(true);
+    expect(a.problem()).toBeUndefined();
+    expect(logs.map((l) => l.msg)).toContain('leader lease reachable again');
+    expect(events).toEqual(['a started']);
+  });
+
+  it('warns again at once when the reason changes, and names the Role a 403 needs', async () => {
+    const clock = createFakeClock(1_000_000);
+    const store = fakeStore();
+    store.state.failWith = 404;
+    const logs: LogLine[] = [];
+    const a = elector(store, clock, 'a', [], logs);
+    await runFor(clock, 5_000);
+    store.state.failWith = 403;
+    await runFor(clock, 5_000);
+    expect(warnings(logs).map((l) => l.reason)).toEqual([
+      'namespace "ops" does not exist (404)',
+      expect.stringMatching(/^forbidden \(403\).*leases in namespace "ops"$/),
+    ]);
+    expect(a.problem()?.remedy).toContain('deploy/base/leader-election-role.yaml');
+  });
+
+  it('reports no problem for a standby behind a held Lease, and says once that it waits', async () => {
+    const clock = createFakeClock(1_000_000);
+    const store = fakeStore();
+    const a = elector(store, clock, 'a', []);
+    await flush();
+    const logs: LogLine[] = [];
+    const b = elector(store, clock, 'b', [], logs);
+    await runFor(clock, 30_000);
+    expect(a.isLeader()).toBe(true);
+    expect(b.problem()).toBeUndefined();
+    expect(warnings(logs)).toEqual([]);
+    expect(logs.filter((l) => l.msg === 'lease held by another replica; waiting as standby')).toHaveLength(1);
   });
 });

@@ -2,9 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.ts';
 import { type Clock, realClock } from '../runtime/clock.ts';
+import {
+  createLeaseProblemReporter,
+  diagnoseLeaseError,
+  type LeaseProblem,
+} from './leader-election-diagnosis.ts';
 import type { Lease, LeaseApi, LeaseRecord } from './leader-election-lease-api.ts';
 import { createSleeper, withDeadline } from './leader-election-timing.ts';
 
+export type { LeaseProblem } from './leader-election-diagnosis.ts';
 export { type Lease, type LeaseApi, type LeaseRecord, leaseApiFrom } from './leader-election-lease-api.ts';
 
 /** LeaderElectorOptions configures createLeaderElector; durations are ms (client-go: 15s / 10s / 2s). */
@@ -38,9 +44,16 @@ export type LeaderElector = {
   /** stop ends run(), releasing the Lease if held, and resolves when run() has returned. */
   stop(): Promise<void>;
   isLeader(): boolean;
+  /**
+   * problem says why the last attempt to acquire the Lease failed (reason and remedy), or undefined while the
+   * Lease is reachable: held by this replica, held by another (standby), or not tried yet.
+   */
+  problem(): LeaseProblem | undefined;
 };
 
 const JITTER_FACTOR = 1.2;
+/** A lease that stays unreachable is warned about at most once per minute (the first failure at once). */
+const PROBLEM_WARN_INTERVAL_MS = 60_000;
 
 /** leaderIdentity returns a unique holder identity: the pod name (or host name) plus a random suffix. */
 export function leaderIdentity(podName?: string): string {
@@ -66,6 +79,15 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const sleeper = createSleeper(clock);
   const sleep = sleeper.sleep;
   const deadline = <T>(promise: Promise<T>, ms: number) => withDeadline(clock, promise, ms);
+  let lastError: unknown;
+  let standbyBehind = '';
+  const problems = createLeaseProblemReporter({
+    lease: `${namespace}/${name}`,
+    intervalMs: PROBLEM_WARN_INTERVAL_MS,
+    now: () => clock.now(),
+    warn: (fields, message) => log?.warn(fields, message),
+    info: (fields, message) => log?.info(fields, message),
+  });
 
   const observedHolder = () => observed?.record.holderIdentity ?? '';
   const isLeaseValid = (now: number) =>
@@ -77,6 +99,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
 
   // tryAcquireOrRenew is client-go's: one attempt to take or keep the Lease; false means "not leader now".
   const tryAcquireOrRenew = async (timeoutMs: number): Promise<boolean> => {
+    lastError = undefined;
     const now = clock.now();
     const desired: LeaseRecord = {
       holderIdentity: identity,
@@ -118,14 +141,33 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       );
       return true;
     } catch (err) {
+      lastError = err;
       log?.debug({ err, lease: name }, 'cannot acquire or renew lease');
       return false;
     }
   };
 
+  // noteAttempt keeps the operator informed while acquiring: a problem (warned, rate-limited) or a standby.
+  const noteAttempt = (acquired: boolean) => {
+    const problem = lastError === undefined ? undefined : diagnoseLeaseError(lastError, namespace);
+    if (problem) return problems.failed(problem);
+    if (lastError !== undefined) return; // a 409: another replica wrote first; the next attempt re-reads
+    problems.cleared();
+    const holder = acquired ? '' : observedHolder();
+    if (holder !== '' && holder !== standbyBehind) {
+      log?.info(
+        { lease: `${namespace}/${name}`, holder },
+        'lease held by another replica; waiting as standby',
+      );
+    }
+    standbyBehind = holder;
+  };
+
   const acquire = async (): Promise<boolean> => {
     while (!stopped) {
-      if (await tryAcquireOrRenew(options.renewDeadlineMs)) {
+      const acquired = await tryAcquireOrRenew(options.renewDeadlineMs);
+      noteAttempt(acquired);
+      if (acquired) {
         if (!stopped) return true;
         await release(); // stop() arrived while the acquiring write was in flight
         return false;
@@ -211,6 +253,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       await running;
     },
     isLeader: () => leading,
+    problem: () => problems.current(),
   };
 }
 

@@ -216,7 +216,15 @@ interface Started {
 function startArtifact(dir: string, env: Record<string, string>): Started {
   const child = spawn(NODE, ['dist/src/main.js'], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HEALTH_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'debug', ...env },
+    // LEADER_ELECT as deploy/'s Deployment sets it (the operator's own default is off).
+    env: {
+      PATH: process.env.PATH ?? '',
+      HEALTH_PORT: '0',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'debug',
+      LEADER_ELECT: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -41,6 +41,8 @@ export function startOperatorProcess(opts: {
       HEALTH_PORT: '0',
       METRICS_PORT: '0',
       LOG_LEVEL: 'debug',
+      // As deploy/'s Deployment sets it (the operator's own default is off): restarts and standbys take turns.
+      LEADER_ELECT: 'true',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
