@@ -38,6 +38,8 @@ export interface OperatorOptions {
 /** RunningOperator is a started operator. */
 export interface RunningOperator {
   isReady(): boolean;
+  /** notReadyReason says why isReady() is false: caches not synced, or a Lease that cannot be acquired. */
+  notReadyReason(): string;
   stop(): Promise<void>;
 }
 
@@ -178,10 +180,22 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         },
       })
     : undefined;
+  if (!elector) {
+    logger.info(
+      'leader election is off: run a single replica (turn it on with --leader-elect or LEADER_ELECT=true)',
+    );
+  }
   const electing = elector ? elector.run() : startWorkers();
   void electing;
+  const leaseName = `${config.leaderElectionNamespace}/${config.leaderElectionId}`;
+  const notReadyReason = () => {
+    const problem = elector?.problem();
+    if (problem) return `cannot acquire leader lease ${leaseName}: ${problem.reason}; ${problem.remedy}`;
+    return caches.hasSynced() ? '' : 'informer caches not synced yet';
+  };
   return {
-    isReady: () => caches.hasSynced(),
+    isReady: () => notReadyReason() === '',
+    notReadyReason,
     async stop() {
       await Promise.all([apiKeyLoop.stop(), connectionLoop.stop()]);
       await elector?.stop();
