@@ -5,6 +5,7 @@ import type { CrashPoint } from '../controller/apikey/execute/context.ts';
 import { createKeyInventory } from '../controller/apikey/key-inventory.ts';
 import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
 import { reconcileConnection } from '../controller/connection/reconcile.ts';
+import { connectionRefOfObject } from '../controller/connection/ref.ts';
 import { createConnectionResolver } from '../controller/connection/resolver.ts';
 import type { ConnectionId } from '../controller/connection/types.ts';
 import type { ObjectKey } from '../controller/object-key.ts';
@@ -63,7 +64,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     name: 'apikey',
     concurrency: config.concurrency,
     keyOf: (k) => `${k.namespace}/${k.name}`,
-    namespaceOf: (k) => k.namespace,
+    // A pass spends its namespace's budget and, on a ClusterRancherConnection, the one namespaces share there.
+    budgetOf: (k) => {
+      const cached = informers?.apiKeys.get(k.name, k.namespace);
+      const ref = cached ? connectionRefOfObject(cached) : undefined;
+      return ref?.kind === 'ClusterRancherConnection'
+        ? [k.namespace, `ClusterRancherConnection/${ref.name}`]
+        : [k.namespace];
+    },
     reconcile: (k) => reconcileApiKey(k, deps),
   });
   // Connections are few and their passes short; a quarter of the ApiKey workers (at least 2) is plenty.
@@ -72,7 +80,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     name: 'connection',
     concurrency: Math.max(2, Math.ceil(config.concurrency / 4)),
     keyOf: (c) => `${c.kind}/${c.namespace}/${c.name}`,
-    namespaceOf: (c) => (c.kind === 'RancherConnection' ? c.namespace : undefined),
+    budgetOf: (c) => (c.kind === 'RancherConnection' ? [c.namespace] : []),
     reconcile: (c) => reconcileConnection(c, connDeps),
   });
   let informers: ReturnType<typeof createInformers> | undefined;
