@@ -8,7 +8,7 @@ import { startWorld, type World } from './support/world.ts';
 
 let world: World;
 beforeAll(async () => {
-  world = await startWorld({ namespaceCount: 6 });
+  world = await startWorld({ namespaceCount: 7 });
 });
 afterAll(async () => {
   await world?.stop();
@@ -75,6 +75,8 @@ describe('ApiKey lifecycle, as a kubectl user', () => {
     expect(after - before - kubectlWrites).toBe(0);
     expect(rancher.writes).toBe(0);
     expect(rancher.reads).toBeGreaterThan(0); // the drift check did look
+    // ... at the connection's key list: a settled key is not read by id (nor verified) at its drift check.
+    expect(rancher.byRoute['GET /apikeys/:id'] ?? 0).toBe(0);
   });
 
   it('deactivates and re-activates the key when spec.state changes; an inactive key does not authenticate', async () => {
@@ -191,6 +193,48 @@ describe('ApiKey lifecycle, as a kubectl user', () => {
     ]);
     expect(s.metadata?.labels?.team).toBe('a');
     expect(s.metadata?.annotations?.note).toBe('x');
+  });
+});
+
+describe('drift: changes made in Rancher behind the operator', () => {
+  const auth = () =>
+    `Basic ${Buffer.from(`${world.emulator.admin.accessKey}:${world.emulator.admin.secretKey}`).toString('base64')}`;
+
+  it('a description changed out of band is restored at the next drift check (DRIFT_CHECK_INTERVAL=3s), same key', async () => {
+    const n = ns(6);
+    await apply(designManifests(n, world.emulator));
+    await apply(apiKeyManifest(n, 'drifty', { description: 'kept by the operator' }));
+    const k = await waitForCondition(world.custom, n, 'drifty', 'Ready', 'True');
+    const id = k.status?.id ?? '';
+    const marked = rancherKey(id)?.description;
+    const r = await fetch(`${world.emulator.url}/v1/apikeys/${id}`, {
+      method: 'PUT',
+      headers: { authorization: auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'changed by hand' }),
+    });
+    expect(r.status, await r.text()).toBeLessThan(300);
+    expect(rancherKey(id)?.description).toBe('changed by hand');
+    await eventually('description restored', async () =>
+      rancherKey(id)?.description === marked ? true : undefined,
+    );
+    expect((await getApiKey(world.custom, n, 'drifty'))?.status?.id).toBe(id);
+  });
+
+  it('a key removed out of band is replaced at the next drift check, and the Secret authenticates', async () => {
+    const n = ns(6);
+    const k = await waitForCondition(world.custom, n, 'drifty', 'Ready', 'True');
+    const id = k.status?.id ?? '';
+    for (const action of ['deactivate', 'remove'] as const) await rancherAction(world.emulator, id, action);
+    const replaced = await eventually('a new key, Ready', async () => {
+      const cur = await getApiKey(world.custom, n, 'drifty');
+      const ready = cur?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return cur?.status?.id && cur.status.id !== id && ready ? cur : undefined;
+    });
+    const data = await readSecretValues(world.core, n, 'drifty');
+    expect(data?.publicValue).toBe(replaced.status?.publicValue);
+    expect(await authenticates(world.emulator.url, data?.publicValue ?? '', data?.secretValue ?? '')).toBe(
+      true,
+    );
   });
 });
 
