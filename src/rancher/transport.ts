@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import {
   describeAction,
   errorFromResponse,
@@ -132,15 +132,26 @@ function basicAuth(c: RancherCredentials): string {
   return `Basic ${Buffer.from(`${c.accessKey}:${c.secretKey}`).toString('base64')}`;
 }
 
-function createAgent(opts: TransportOptions): Agent {
-  return new Agent({
+/** The variables that send Rancher calls through a proxy (NO_PROXY / no_proxy lists the exceptions). */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+/**
+ * createAgent builds the keep-alive dispatcher. When HTTP(S)_PROXY is set it is undici's EnvHttpProxyAgent,
+ * which sends each call through the proxy unless NO_PROXY matches the host (plain HTTP as a forwarded request,
+ * HTTPS tunnelled with CONNECT, the CA bundle then verifying Rancher's certificate inside the tunnel).
+ */
+function createAgent(opts: TransportOptions, env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  const options = {
     connections: 32,
     allowH2: false,
     connectTimeout: opts.timeouts.connectMs,
     headersTimeout: opts.timeouts.headersMs,
     bodyTimeout: opts.timeouts.bodyMs,
-    ...(opts.caBundle === undefined ? {} : { connect: { ca: opts.caBundle } }),
-  });
+  };
+  const ca = opts.caBundle === undefined ? {} : { connect: { ca: opts.caBundle } };
+  if (!PROXY_VARIABLES.some((v) => env[v])) return new Agent({ ...options, ...ca });
+  const tunnelCa = opts.caBundle === undefined ? {} : { requestTls: { ca: opts.caBundle } };
+  return new EnvHttpProxyAgent({ ...options, ...ca, ...tunnelCa });
 }
 
 /** createTransport builds a Transport over one shared keep-alive Agent (or the injected dispatcher). */
