@@ -32,7 +32,6 @@ export type Metrics = {
   setLeader(name: string, leading: boolean): void;
   restClientRequest(code: number | string, method: string): void;
   rancherRequest(action: string, status: number | string, seconds: number): void;
-  setApiKeys(state: string, count: number): void;
   informerRestarted(resource: string): void;
   /** tenantBudget counts passes of a slow namespace that were deferred or gave their worker back. */
   tenantBudget(namespace: string, outcome: 'deferred' | 'released'): void;
@@ -113,12 +112,6 @@ export function createMetrics(): Metrics {
     buckets: RANCHER_BUCKETS,
     registers,
   });
-  const apiKeys = new Gauge({
-    name: 'rancher_apikey_operator_apikeys',
-    help: 'Number of ApiKey resources, partitioned by state',
-    labelNames: ['state'] as const,
-    registers,
-  });
   const informerRestarts = new Counter({
     name: 'rancher_apikey_operator_informer_restarts_total',
     help: 'Number of informer restarts after an error or a stalled watch, partitioned by resource',
@@ -159,7 +152,6 @@ export function createMetrics(): Metrics {
       rancherRequests.inc({ action, status: String(status) });
       rancherDuration.observe({ action }, seconds);
     },
-    setApiKeys: (state, count) => apiKeys.set({ state }, count),
     informerRestarted: (resource) => informerRestarts.inc({ resource }),
     tenantBudget: (namespace, outcome) => tenantBudget.inc({ namespace, outcome }),
   };

@@ -14,6 +14,7 @@ import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
 import { createResourceWriter } from '../kube/resources.ts';
 import { createSecretStore } from '../kube/secrets.ts';
+import { registerApiKeyStatusMetrics } from '../observability/apikey-status-metrics.ts';
 import { createKeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -122,6 +123,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     onInvalidated: (c) => connectionLoop.add(c),
   });
   const keyMetrics = createKeyMetrics(metrics.registry);
+  // Per-ApiKey condition series and counts per key state, read from the cache at each scrape.
+  registerApiKeyStatusMetrics(metrics.registry, () => caches.apiKeys.list());
   const drift = createDriftTracker(config.driftCheckIntervalMs);
   const deps = {
     keyMetrics,
