@@ -182,6 +182,8 @@ export async function runBenchmark(
     const rssConverged = await sampleRss(ctx);
     const converged = await sampleBreakdown(ctx);
     const heapKiBPerKey = ((converged.v8HeapUsed - atZero.v8HeapUsed) * 1024) / N;
+    progress(`  breakdown (MiB) at 0 keys: ${JSON.stringify(atZero)}`);
+    progress(`  breakdown (MiB) at ${N} keys: ${JSON.stringify(converged)}`);
     progress(
       `memory: ${rssConverged.rss.toFixed(1)} MiB RSS (heap ${rssConverged.heap.toFixed(1)}, live ${converged.v8HeapUsed.toFixed(1)} after a GC: ${heapKiBPerKey.toFixed(1)} KiB per key) at ${N} keys`,
     );
@@ -196,6 +198,7 @@ export async function runBenchmark(
     await sleep(10_000);
     const rssUnrelated = await sampleRss(ctx);
     const withUnrelated = await sampleBreakdown(ctx);
+    progress(`  breakdown (MiB) with the unrelated Secrets: ${JSON.stringify(withUnrelated)}`);
     progress(
       `  memory: ${rssUnrelated.rss.toFixed(1)} MiB RSS (heap ${rssUnrelated.heap.toFixed(1)}) with ${opts.unrelatedSecrets} unrelated Secrets`,
     );
