@@ -33,6 +33,15 @@ die() {
   exit 1
 }
 
+# One build at a time per cache: .ci/run, the image test and a developer may start together (apt-get and
+# two builds of the same tag do not mix).
+mkdir -p "$CACHE_ROOT/image"
+exec 9>"$CACHE_ROOT/image/build.lock"
+if ! flock -n 9; then
+  log "another image build holds $CACHE_ROOT/image/build.lock; waiting for it"
+  flock 9
+fi
+
 # --- 1. packages -------------------------------------------------------------------------------------
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -53,7 +62,6 @@ fi
 log "$(podman --version), $(runc --version 2>/dev/null | sed -n 1p)"
 
 # --- 2. containers.conf --------------------------------------------------------------------------------
-mkdir -p "$CACHE_ROOT/image"
 export CONTAINERS_CONF="$CACHE_ROOT/image/containers.conf"
 # Explicit limits for both nofile and nproc (given one, podman takes its own default for the other:
 # nofile 1048576, above this machine's hard limit, and runc's setrlimit then fails with EPERM).
@@ -140,7 +148,7 @@ else
     "$work/rootfs.tar" "$BASE" >/dev/null
   rm -rf "$work"
   trap - EXIT
-  got="$(podman run --rm --network=none "$BASE" node --version)"
+  got="$(podman run --rm --network=none "$BASE" node --version 9>&-)" # conmon must not inherit the lock
   [ "$got" = "$node_version" ] || die "the base image runs node $got, expected $node_version"
   log "base built: $BASE"
   # Earlier bases are superseded (kept only while an image still builds on them).
