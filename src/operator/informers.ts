@@ -5,6 +5,7 @@ import type { KubeApis } from '../kube/client.ts';
 import { createResilientInformer, type ResilientInformer } from '../kube/informer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { cacheableResource } from './resource-cache.ts';
 import { cacheableSecret } from './secret-cache.ts';
 
 /** Handlers receive objects from every informer; they only enqueue keys and never throw. */
@@ -49,7 +50,8 @@ function custom(
 /**
  * createInformers builds one informer per resource and watched namespace (or one cluster-wide):
  * ApiKeys (with the shard label selector), connections, and only the Secrets this operator
- * manages (label selector), so unrelated Secrets never enter memory.
+ * manages (label selector), so unrelated Secrets never enter memory. Every cache keeps only the fields the
+ * controllers read (cacheableResource, cacheableSecret): no managedFields, no foreign annotations.
  */
 export function createInformers(
   kc: KubeConfig,
@@ -90,6 +92,7 @@ export function createInformers(
       custom(apis, 'apikeys', ns, scope.labelSelector),
       handlers.apiKey,
       scope.labelSelector,
+      cacheableResource,
     ),
   );
   const connections = nss.map((ns) =>
@@ -98,6 +101,8 @@ export function createInformers(
       crPath('rancherconnections', ns),
       custom(apis, 'rancherconnections', ns),
       handlers.connection,
+      undefined,
+      cacheableResource,
     ),
   );
   // Anyone who may create Secrets can label them managed-by: the cache keeps data only for small Secrets an
@@ -125,6 +130,8 @@ export function createInformers(
     crPath('clusterrancherconnections'),
     custom(apis, 'clusterrancherconnections', undefined),
     handlers.clusterConnection,
+    undefined,
+    cacheableResource,
   );
   const all = [...apiKeys, ...connections, ...secrets, cluster];
   return {
