@@ -25,6 +25,8 @@ export interface KubeApis {
   options: ConfigurationOptions<ObservableMiddleware>;
   /** Options for JSON merge patches (metadata and status). */
   mergePatch: ConfigurationOptions<ObservableMiddleware>;
+  /** watchDispatcher is the keep-alive pool the informers' watches share (no connection limit, no body deadline). */
+  watchDispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -43,15 +45,16 @@ export async function createKubeApis(
     rejectUnauthorized?: boolean;
   } = {};
   await kc.applyToHTTPSOptions(tls);
+  const connect = {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    rejectUnauthorized: tls.rejectUnauthorized,
+    keepAlive: true,
+    keepAliveInitialDelay: 30_000,
+  };
   const agent = new Agent({
-    connect: {
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      rejectUnauthorized: tls.rejectUnauthorized,
-      keepAlive: true,
-      keepAliveInitialDelay: 30_000,
-    },
+    connect,
     connections: 64,
     pipelining: 1,
     // Deadlines live on the Agent: a per-request AbortSignal.timeout leaves a timer behind for every call
@@ -59,6 +62,10 @@ export async function createKubeApis(
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
   });
+  // Watches stream for minutes: their own pool, so they never take the requests' connections; the Watch's
+  // inactivity timer (not a body deadline) ends a silent one. One pool instead of client-node's Agent (and
+  // TLS connection) per watch request: a watch that ends hands its connection to the next one.
+  const watchAgent = new Agent({ connect, pipelining: 1, headersTimeout: opts.timeoutMs, bodyTimeout: 0 });
   const counted = opts.onResponse ? countResponses(agent, opts.onResponse) : agent;
   const middleware: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
@@ -79,7 +86,10 @@ export async function createKubeApis(
     coordination: kc.makeApiClient(CoordinationV1Api),
     options,
     mergePatch: setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
-    close: () => agent.close(),
+    watchDispatcher: watchAgent,
+    close: async () => {
+      await Promise.all([agent.close(), watchAgent.destroy()]);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/logger.ts';
 import { createResilientInformer, type ResilientInformer } from './informer.ts';
@@ -9,14 +10,22 @@ type Fake = {
   port: number;
   watches: ServerResponse[];
   watchRequests: string[];
+  /** watchSockets is the client port of each watch request's connection (equal ports: a reused connection). */
+  watchSockets: number[];
   failNextWatches: number;
   close(): Promise<void>;
 };
 
 async function startFakeApiserver(): Promise<Fake> {
-  const fake: Omit<Fake, 'port' | 'close'> = { watches: [], watchRequests: [], failNextWatches: 0 };
+  const fake: Omit<Fake, 'port' | 'close'> = {
+    watches: [],
+    watchRequests: [],
+    watchSockets: [],
+    failNextWatches: 0,
+  };
   const server = createServer((req, res) => {
     fake.watchRequests.push(req.url ?? '');
+    fake.watchSockets.push(req.socket.remotePort ?? 0);
     if (fake.failNextWatches > 0) {
       fake.failNextWatches--;
       res.writeHead(500).end('{"kind":"Status","code":500}');
@@ -56,7 +65,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup() {
+async function setup(watchDispatcher?: Dispatcher) {
   const fake = await startFakeApiserver();
   cleanups.push(fake.close);
   const kubeConfig = new KubeConfig();
@@ -79,6 +88,7 @@ async function setup() {
     onUpdate: (o) => void seen.push(`update ${o.metadata?.name}`),
     logger: createLogger({ level: 'error', destination: { write: () => undefined } }),
     backoff: { initialMs: 20, maxMs: 100 },
+    watchDispatcher,
   });
   cleanups.push(() => informer.stop());
   return { fake, informer, seen };
@@ -107,5 +117,33 @@ describe('createResilientInformer over a real watch connection', () => {
     await informer.stop();
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.watchRequests).toHaveLength(3);
+  });
+
+  it('asks for bookmarks and a server-side timeout of 5 to 10 minutes', async () => {
+    const { fake, informer } = await setup();
+    await informer.start();
+    await until(() => fake.watches.length === 1);
+    const query = new URL(fake.watchRequests[0] ?? '', 'http://x').searchParams;
+    expect(query.get('allowWatchBookmarks')).toBe('true');
+    expect(Number(query.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300);
+    expect(Number(query.get('timeoutSeconds'))).toBeLessThan(600);
+  });
+
+  it('with a shared dispatcher, watches that follow each other reuse connections instead of opening new ones', async () => {
+    const agent = new Agent({ connect: { keepAlive: true } });
+    cleanups.push(() => agent.destroy());
+    const { fake, informer } = await setup(agent);
+    await informer.start();
+    // Each server-side end (the watch timeout) makes ListWatch watch again from the same resourceVersion;
+    // the ended watch's connection goes back to the pool for a later one. client-node alone builds a new
+    // Agent, and so a new connection, for every watch request: 5 watches would use 5.
+    // (An event before each end keeps ListWatch from backing off between the watches.)
+    for (let i = 1; i <= 4; i++) {
+      await until(() => fake.watches.length === i);
+      fake.watches[i - 1]?.end(`${JSON.stringify({ type: 'MODIFIED', object: cm('a', String(i + 1)) })}\n`);
+    }
+    await until(() => fake.watches.length === 5);
+    expect(fake.watchRequests[4]).toContain('resourceVersion=5');
+    expect(new Set(fake.watchSockets).size).toBeLessThanOrEqual(2);
   });
 });

@@ -4,6 +4,7 @@ import {
   type KubernetesObject,
   ListWatch,
 } from '@kubernetes/client-node';
+import type { Dispatcher } from 'undici';
 import type { Logger } from '../observability/logger.ts';
 import { type Clock, realClock, type TimerHandle } from '../runtime/clock.ts';
 import { GuardedWatch } from './informer-watch.ts';
@@ -37,6 +38,8 @@ export type ResilientInformerOptions<T extends KubernetesObject> = {
   transform?: (obj: T) => T;
   /** watch replaces the GuardedWatch built from kubeConfig (tests feed events through it). */
   watch?: GuardedWatch;
+  /** watchDispatcher is the connection pool watches share (default: a new undici Agent per watch request). */
+  watchDispatcher?: Dispatcher;
 };
 
 /** ResilientInformer is a cache of one resource kept up to date by list+watch, restarting itself on errors. */
@@ -65,7 +68,7 @@ export function createResilientInformer<T extends KubernetesObject>(
   const random = options.random ?? Math.random;
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const stallTimeoutMs = options.stallTimeoutMs ?? 300_000;
-  const watch = options.watch ?? new GuardedWatch(options.kubeConfig);
+  const watch = options.watch ?? new GuardedWatch(options.kubeConfig, options.watchDispatcher);
   const transform = options.transform;
   // ListWatch treats every watched object as a T already; the transform only narrows what is kept of it.
   if (transform) watch.setTransform((obj) => transform(obj as T));

@@ -82,6 +82,7 @@ export function createInformers(
       onDelete: on,
       logger: deps.logger,
       metrics: deps.metrics,
+      watchDispatcher: apis.watchDispatcher,
     });
   const crPath = (plural: string, ns?: string) =>
     ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
