@@ -39,7 +39,8 @@ const SHARED_VALUE_KEYS = new Set([
 const MAX_INTERNED = 4096;
 const interned = new Map<string, string>();
 
-function intern(value: string): string {
+/** intern returns the cache's copy of a repeating string value (see SHARED_VALUE_KEYS). */
+export function intern(value: string): string {
   const known = interned.get(value);
   if (known !== undefined) return known;
   if (interned.size < MAX_INTERNED) interned.set(value, value);

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { GROUP, LABELS } from '../api/names.ts';
+import { intern } from './resource-cache.ts';
 
 /**
  * CACHE_STRIPPED marks a Secret in the informer cache whose data and annotations were dropped: it exists only
@@ -38,34 +39,34 @@ function apiKeyControllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | 
 }
 
 function baseMeta(meta: V1ObjectMeta | undefined): V1ObjectMeta {
+  // Only defined fields: an `undefined` property costs a slot in every cached Secret.
+  const out: V1ObjectMeta = {};
+  if (meta?.name !== undefined) out.name = meta.name;
+  if (meta?.namespace !== undefined) out.namespace = intern(meta.namespace);
+  if (meta?.uid !== undefined) out.uid = meta.uid;
+  if (meta?.resourceVersion !== undefined) out.resourceVersion = meta.resourceVersion;
+  if (meta?.deletionTimestamp !== undefined) out.deletionTimestamp = meta.deletionTimestamp;
   const ref = meta?.ownerReferences?.find((r) => r.controller === true);
-  return {
-    name: meta?.name,
-    namespace: meta?.namespace,
-    uid: meta?.uid,
-    resourceVersion: meta?.resourceVersion,
-    creationTimestamp: meta?.creationTimestamp,
-    deletionTimestamp: meta?.deletionTimestamp,
-    ownerReferences: ref
-      ? [
-          {
-            apiVersion: ref.apiVersion,
-            kind: ref.kind,
-            name: ref.name,
-            uid: ref.uid,
-            controller: true,
-            blockOwnerDeletion: ref.blockOwnerDeletion,
-          },
-        ]
-      : undefined,
-  };
+  if (ref) {
+    const owner: V1OwnerReference = {
+      apiVersion: intern(ref.apiVersion),
+      kind: intern(ref.kind),
+      name: ref.name,
+      uid: ref.uid,
+      controller: true,
+    };
+    if (ref.blockOwnerDeletion !== undefined) owner.blockOwnerDeletion = ref.blockOwnerDeletion;
+    out.ownerReferences = [owner];
+  }
+  return out;
 }
 
 /**
  * cacheableSecret is the Secret informer's transform: it keeps data, labels and annotations only for a
  * Secret controlled by an ApiKey whose data, labels and annotations are small; every other Secret (anyone
  * may label one "managed-by") is cached as metadata only, with data dropped and CACHE_STRIPPED set. Pure,
- * total and idempotent; managedFields and finalizers are never kept.
+ * total and idempotent; managedFields, finalizers and creationTimestamp are never kept, absent fields stay
+ * absent and repeating values (namespace, type, owner kind, label values) share one string.
  */
 export function cacheableSecret(obj: KubernetesObject): KubernetesObject {
   const secret: SecretLike = obj;
@@ -79,21 +80,28 @@ export function cacheableSecret(obj: KubernetesObject): KubernetesObject {
     size <= MAX_CACHED_SECRET_BYTES &&
     annotations?.[CACHE_STRIPPED] === undefined;
   if (keep) {
-    const full: SecretLike = {
-      apiVersion: secret.apiVersion,
-      kind: secret.kind,
-      metadata: { ...baseMeta(meta), labels, annotations },
-      type: secret.type,
-      data,
-    };
+    const full: SecretLike = { metadata: { ...baseMeta(meta), labels: sharedValues(labels), annotations } };
+    if (secret.apiVersion !== undefined) full.apiVersion = intern(secret.apiVersion);
+    if (secret.kind !== undefined) full.kind = intern(secret.kind);
+    if (secret.type !== undefined) full.type = intern(secret.type);
+    if (data !== undefined) full.data = data;
     return full;
   }
   const kept = Object.fromEntries(
-    KEPT_LABELS.flatMap((k) => (labels?.[k] !== undefined ? [[k, labels[k]]] : [])),
+    KEPT_LABELS.flatMap((k) => (labels?.[k] !== undefined ? [[k, intern(labels[k])]] : [])),
   );
-  return {
-    apiVersion: secret.apiVersion,
-    kind: secret.kind,
+  const stripped: SecretLike = {
     metadata: { ...baseMeta(meta), labels: kept, annotations: { [CACHE_STRIPPED]: 'true' } },
   };
+  if (secret.apiVersion !== undefined) stripped.apiVersion = intern(secret.apiVersion);
+  if (secret.kind !== undefined) stripped.kind = intern(secret.kind);
+  return stripped;
+}
+
+/** sharedValues shares label values (managed-by, ...) with other cached Secrets; unique ones stay as they are. */
+function sharedValues(record: Strings | undefined): Strings | undefined {
+  if (record === undefined) return undefined;
+  const out: Strings = {};
+  for (const [k, v] of Object.entries(record)) out[k] = intern(v);
+  return out;
 }
