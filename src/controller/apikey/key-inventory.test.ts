@@ -139,4 +139,17 @@ describe('key inventory: one list per connection scope and drift interval', () =
     await w.inventory.shows(w.scope(), a);
     expect(w.requeued).toEqual([]);
   });
+
+  it('readable reads the scope list once per interval and says whether it could', async () => {
+    const w = world();
+    expect(await w.inventory.readable(w.scope())).toBe(true);
+    w.clock.now += INTERVAL - 1;
+    expect(await w.inventory.readable(w.scope())).toBe(true);
+    expect(w.rancher.methods()).toEqual(['listKeys']);
+    w.clock.now += 1;
+    w.rancher.failNext('listKeys', new RancherError('Forbidden', 'HTTP 403', { status: 403 }));
+    expect(await w.inventory.readable(w.scope())).toBe(false);
+    expect(await w.inventory.readable(w.scope())).toBe(false);
+    expect(w.rancher.methods()).toEqual(['listKeys', 'listKeys']);
+  });
 });

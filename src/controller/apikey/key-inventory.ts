@@ -41,6 +41,11 @@ export interface KeyInventory {
    * "ask Rancher about this key" (the list does not show it, shows it otherwise, or could not be read).
    */
   shows(scope: InventoryScope, e: Expectation): Promise<boolean>;
+  /**
+   * readable says whether the scope's list could be read within the last drift interval (reading it now when
+   * not): proof that the credentials may list keys there, so a new ApiKey needs no marker list of its own.
+   */
+  readable(scope: InventoryScope): Promise<boolean>;
   /** expect registers (or refreshes) an ApiKey at rest whose drift check is not due. */
   expect(scope: InventoryScope, e: Expectation): void;
   /** forget drops an ApiKey (deleted, or no longer at rest in a known scope). */
@@ -192,24 +197,33 @@ export function createKeyInventory(deps: KeyInventoryDeps): KeyInventory {
     if (listed) sweep(state, listed, except);
   }
 
-  function stale(state: ScopeState): boolean {
+  function stale(state: ScopeState, maxAgeMs: number): boolean {
     const age = deps.now() - state.at;
-    return state.listed ? age >= freshMs : age >= deps.intervalMs;
+    return state.listed ? age >= maxAgeMs : age >= deps.intervalMs;
+  }
+
+  /** fresh waits for a read in progress, or reads the list when the last one is older than `maxAgeMs`. */
+  async function fresh(scope: InventoryScope, state: ScopeState, maxAgeMs: number, except: string) {
+    if (state.reading) return state.reading;
+    if (!stale(state, maxAgeMs)) return;
+    state.reading = read(scope, state, except).finally(() => {
+      state.reading = undefined;
+    });
+    return state.reading;
   }
 
   return {
     async shows(scope, e) {
       const { state, entry } = register(scope, e);
-      if (state.reading) await state.reading;
-      else if (stale(state)) {
-        state.reading = read(scope, state, e.uid).finally(() => {
-          state.reading = undefined;
-        });
-        await state.reading;
-      }
+      await fresh(scope, state, freshMs, e.uid);
       if (!state.listed || !showsEntry(state.listed, e.uid, entry)) return false;
       deps.drift.checked(e.uid, deps.now());
       return true;
+    },
+    async readable(scope) {
+      const state = stateOf(scope);
+      await fresh(scope, state, deps.intervalMs, '');
+      return state.listed !== undefined;
     },
     expect(scope, e) {
       register(scope, e);

@@ -187,6 +187,26 @@ describe('observe: when it asks Rancher', () => {
     expect(checked(o.observation).byId?.state).toBe('removed');
   });
 
+  it('a new ApiKey (no finalizer, no status) needs no marker list once its connection scope list was read', async () => {
+    const w = world({ apiKey: apiKeyObject({ metadata: { finalizers: [] } }) });
+    const o = await w.run();
+    expect(w.rancher.methods()).toEqual(['listKeys']);
+    expect(w.rancher.calls[0]).toMatchObject({ filters: { description_like: '%apikey-uid:%' } });
+    expect(checked(o.observation).marked).toEqual([]);
+    await w.run(); // a second new ApiKey of the scope: the list of this interval is enough
+    expect(w.rancher.methods()).toEqual(['listKeys']);
+  });
+
+  it('a new ApiKey whose scope list is refused (403) gets the marker list, and its refusal, as before', async () => {
+    const w = world({ apiKey: apiKeyObject({ metadata: { finalizers: [] } }) });
+    const forbidden = () => new RancherError('Forbidden', 'HTTP 403', { status: 403 });
+    w.rancher.failNext('listKeys', forbidden());
+    w.rancher.failNext('listKeys', forbidden());
+    const o = await w.run();
+    expect(w.rancher.methods()).toEqual(['listKeys', 'listKeys']);
+    expect(o.observation.rancher).toMatchObject({ checked: true, error: { reason: 'RancherForbidden' } });
+  });
+
   it('a paused ApiKey is never looked up in Rancher, even when something changed', async () => {
     const paused = { annotations: { 'rancher.keyops.dev/paused': 'true' }, generation: 3 };
     const w = world({ apiKey: apiKeyObject({ metadata: paused, status: readyStatus() }) });

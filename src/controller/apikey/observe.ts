@@ -105,7 +105,13 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     out.liveStaging = await deps.secrets.read(namespace, stagingNameOf(apiKey));
     observation.staging = viewStaging(out.liveStaging, apiKey);
   }
-  observation.rancher = await askRancher(apiKey, out, deleting);
+  // An ApiKey the operator never wrote to (no finalizer, no status) cannot have keys of a lost create: the
+  // finalizer is added before the first Rancher write. Its marker list is then only a check that the
+  // credentials may use the environment, which the connection scope's list (one per interval) also proves.
+  const untouched = !deleting && !observation.hasFinalizer && apiKey.status === undefined;
+  const scope = { client: resolved.client, environment: apiKey.spec.environment };
+  const skipMarkerList = untouched && (await deps.inventory.readable(scope));
+  observation.rancher = await askRancher(apiKey, out, deleting, skipMarkerList);
   return out;
 }
 
@@ -154,7 +160,12 @@ async function restsAsListed(o: Observation, client: RancherClient, deps: Observ
   return expected !== undefined && (await deps.inventory.shows(scope, expected));
 }
 
-async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Promise<RancherView> {
+async function askRancher(
+  apiKey: ApiKey,
+  out: Observed,
+  deleting: boolean,
+  skipMarkerList: boolean,
+): Promise<RancherView> {
   const client = out.client;
   if (!client) return { checked: false };
   const remember = (k: RancherApiKey | undefined) => {
@@ -170,10 +181,7 @@ async function askRancher(apiKey: ApiKey, out: Observed, deleting: boolean): Pro
     else if (pv) bySecret = remember(await client.findKeyByPublicValue(pv, out.scope));
     const healthy = bySecret !== undefined && bySecret.id === status?.id;
     let marked: RancherApiKey[] = [];
-    // An ApiKey the operator never wrote to (no finalizer, no status) cannot have keys of a lost create: the
-    // finalizer is added before the first Rancher write, so a new key costs no marker list.
-    const untouched = !out.observation.hasFinalizer && status === undefined;
-    if (deleting || (!healthy && !untouched) || (status?.retiring?.length ?? 0) > 0) {
+    if (deleting || (!healthy && !skipMarkerList) || (status?.retiring?.length ?? 0) > 0) {
       const listed = await client.listKeys(out.scope, {
         ...markerFilter(apiKey.metadata.uid),
         _removed: 'true',
