@@ -5,6 +5,7 @@
 //   --reset          deletes the results file (run it before the fault suites); default paths as in results.ts.
 //   --vitest-exit=N  the exit status of the vitest run that produced the results (non-zero is reported).
 // Every expected scenario (EXPECTED below) gets a line: a row when it ran, and "did not run" when it did not.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,8 +123,11 @@ function result(r: Row): string {
   return `**FAILED**: ${cell((why || 'the test failed').slice(0, 400))}`;
 }
 
-/** render builds the page; `vitestExit` is the status of the run (undefined when not given). */
-export function render(rows: Row[], vitestExit: number | undefined, unreadable = 0): string {
+/**
+ * render builds the page; `vitestExit` is the status of the run (undefined when not given), `commit` the
+ * commit the suites ran on.
+ */
+export function render(rows: Row[], vitestExit: number | undefined, unreadable = 0, commit?: string): string {
   const byId = new Map(rows.map((r) => [r.id, r]));
   const missing = EXPECTED.filter((id) => !byId.has(id));
   const failed = rows.filter((r) => !r.passed || r.violations.length > 0);
@@ -155,7 +159,7 @@ export function render(rows: Row[], vitestExit: number | undefined, unreadable =
     '`test/e2e/faults-checker.test.ts` plants one violation of each invariant (and of convergence) in a',
     'non-empty world and shows the checker reports it.',
     '',
-    `Last run ${last}: vitest exit status ${vitestExit ?? 'unknown'}; ${EXPECTED.length} expected scenarios, ${rows.length} recorded, ${passed} passed, ${failed.length} failed, ${missing.length} did not run.`,
+    `Last run ${last}${commit ? ` on commit ${commit}` : ''}: vitest exit status ${vitestExit ?? 'unknown'}; ${EXPECTED.length} expected scenarios, ${rows.length} recorded, ${passed} passed, ${failed.length} failed, ${missing.length} did not run.`,
     '',
   ];
   if (!healthy) {
@@ -190,6 +194,15 @@ export function render(rows: Row[], vitestExit: number | undefined, unreadable =
   return lines.join('\n');
 }
 
+/** headCommit is the checkout's commit (the one the suites just ran on), or undefined outside git. */
+function headCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function main(argv: string[]): void {
   const exitArg = argv.find((a) => a.startsWith('--vitest-exit='));
   const args = argv.filter((a) => !a.startsWith('--'));
@@ -204,7 +217,7 @@ function main(argv: string[]): void {
     : { rows: [], unreadable: 0 };
   const vitestExit = exitArg ? Number(exitArg.slice('--vitest-exit='.length)) : undefined;
   const kept = latest(rows);
-  writeFileSync(out, render(kept, vitestExit, unreadable));
+  writeFileSync(out, render(kept, vitestExit, unreadable, headCommit()));
   const missing = EXPECTED.filter((id) => !kept.some((r) => r.id === id)).length;
   const failed = kept.filter((r) => !r.passed || r.violations.length > 0).length;
   process.stdout.write(
