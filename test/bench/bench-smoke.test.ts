@@ -36,13 +36,15 @@ describe('benchmark smoke run (50 keys)', () => {
     expect(r.steadyStateRancherReadsPerKey, context).toBeGreaterThan(0);
     expect(r.steadyStateRancherCallsByRoute['GET /apikeys/:id'] ?? 0, context).toBe(0);
     expect(r.steadyStateRancherRequestsPerKeyPerInterval, context).toBeGreaterThan(0);
-    // A new key: one create, one verification, no lookup by access key, no read by id besides the
-    // transition wait (the marker list is skipped for an ApiKey the operator never wrote to).
+    // A new key: one create and one verification, no read by id besides the transition wait (drift checks
+    // in the burst read the scope list). A second pass that sees the Secret before the status (the informer
+    // delivers the finalizer patch first) looks the key up by access key and verifies again: every extra
+    // verification comes with such a lookup.
     const byAction = rancherRequestsByAction(r.operatorCountersDuringBurst);
     expect(byAction.createKey, context).toBe(50);
-    expect(byAction.verifyKey, context).toBe(50);
     expect(byAction.getKey ?? 0, context).toBe(0);
-    expect(byAction.findKeyByPublicValue ?? 0, context).toBe(0);
+    expect(byAction.verifyKey, context).toBeGreaterThanOrEqual(50);
+    expect((byAction.verifyKey ?? 0) - 50, context).toBeLessThanOrEqual(byAction.findKeyByPublicValue ?? 0);
     // Deletion is its own phase over every key (50 + 20 latency keys): deactivate, remove and purge, one write each.
     expect(r.deletionKeys, context).toBe(70);
     expect(r.deletionRancherWritesPerKey, context).toBe(3);
