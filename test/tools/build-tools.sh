@@ -34,9 +34,9 @@ have() { # have <binary> <expected version substring> <version args...>
   [ -x "$TOOLSBIN/$bin" ] && out="$("$TOOLSBIN/$bin" "$@" 2>&1)" && [[ "$out" == *"$want"* ]]
 }
 
-cached() {
-  have helm "$HELM_VERSION" version --short && have promtool "version ${PROMETHEUS_VERSION#v}" --version
-}
+have_helm() { have helm "$HELM_VERSION" version --short; }
+have_promtool() { have promtool "version ${PROMETHEUS_VERSION#v}" --version; }
+cached() { have_helm && have_promtool; }
 
 if [ "${1:-}" = --print-dir ]; then
   echo "TOOLSBIN=$TOOLSBIN"
@@ -68,18 +68,20 @@ log "building into $TOOLSBIN (first build takes several minutes on 2 cores; prog
 TICKER=$!
 trap 'kill $TICKER 2>/dev/null || true' EXIT
 
-build() { # build <name> <version> <wrapper module dir> <package> <ldflags>
+build() { # build <name> <version> <wrapper module dir> <package> <ldflags> [build tags]
   log "$1 $2: downloading modules and compiling"
-  (cd "$HERE/go/$3" && go build -p 2 -trimpath -ldflags "-s -w $5" -o "$TOOLSBIN/$1.tmp" "$4")
+  (cd "$HERE/go/$3" && go build -p 2 -trimpath -tags "${6:-}" -ldflags "-s -w $5" -o "$TOOLSBIN/$1.tmp" "$4")
   mv "$TOOLSBIN/$1.tmp" "$TOOLSBIN/$1"
   log "$1 done ($(( $(date +%s) - START ))s)"
 }
 HV=helm.sh/helm/v4/internal/version
-build helm "$HELM_VERSION" helm helm.sh/helm/v4/cmd/helm \
+have_helm || build helm "$HELM_VERSION" helm helm.sh/helm/v4/cmd/helm \
   "-X $HV.version=$HELM_VERSION -X $HV.metadata= -X $HV.gitTreeState=clean"
+# remove_all_sd leaves out every service-discovery plugin (cloud SDKs): rule checks and rule tests need none,
+# and they are most of promtool's compile time.
 PV=github.com/prometheus/common/version
-build promtool "$PROMETHEUS_VERSION" promtool github.com/prometheus/prometheus/cmd/promtool \
-  "-X $PV.Version=${PROMETHEUS_VERSION#v} -X $PV.Revision=$PROMETHEUS_VERSION -X $PV.Branch=release"
+have_promtool || build promtool "$PROMETHEUS_VERSION" promtool github.com/prometheus/prometheus/cmd/promtool \
+  "-X $PV.Version=${PROMETHEUS_VERSION#v} -X $PV.Revision=$PROMETHEUS_VERSION -X $PV.Branch=release" remove_all_sd
 
 HELM_VERSION_TEXT="$("$TOOLSBIN/helm" version --short)"
 PROMTOOL_VERSION_TEXT="$("$TOOLSBIN/promtool" --version 2>&1)"
