@@ -61,7 +61,7 @@ if ! flock -n 9; then
   fi
 fi
 START=$(date +%s)
-log "building into $TOOLSBIN (first build takes several minutes on 2 cores; progress below)"
+log "building into $TOOLSBIN (first build: ~40 min on 2 cores shared with other builds, helm most of it; progress below)"
 
 # Keep the user informed while a single long `go build` runs.
 ( while sleep 30; do log "still building... $(( $(date +%s) - START ))s elapsed"; done ) &
