@@ -119,6 +119,18 @@ describe('reconcileApiKey', () => {
     expect(results.slice(0, -1).every((r) => r.kind === 'done' && r.requeueAfterMs !== undefined)).toBe(true);
   });
 
+  it('forgets the status it wrote for an ApiKey deleted without its finalizer (no memory left per deleted key)', async () => {
+    const t = setUp(fresh);
+    t.resolver.resolved = {
+      view: { ok: false, reason: 'ConnectionNotFound', message: 'no such connection', terminal: false },
+    };
+    expect((await t.pass()).apiserver).toContain('status');
+    expect(t.deps.lastWritten.size).toBe(1);
+    t.apiKeys.objects.clear();
+    await t.pass();
+    expect(t.deps.lastWritten.size).toBe(0);
+  });
+
   it('an ApiKey that is gone is done without any call', async () => {
     const t = setUp();
     t.apiKeys.objects.clear();

@@ -7,6 +7,7 @@ import type { ExecuteDeps } from './execute/context.ts';
 import { execute } from './execute/execute.ts';
 import { recordPlan } from './execute/plan-mode.ts';
 import { reportCreated } from './execute/report-created.ts';
+import type { LastWritten } from './last-written.ts';
 import type { Plan } from './model.ts';
 import { nextPass, type PassEnd, recordsDriftCheck } from './next-pass.ts';
 import { type ObserveDeps, type Observed, observe } from './observe.ts';
@@ -17,7 +18,7 @@ import { releaseInvalid, reportInvalid } from './report-invalid.ts';
 export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
   logger: Logger;
   /** Status fingerprints this process wrote, so a lagging cache does not cause a second write. */
-  lastWritten: Map<string, string>;
+  lastWritten: LastWritten;
   keyMetrics?: KeyMetrics;
 }
 
@@ -32,6 +33,8 @@ export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Prom
     const observed = await observe(id, deps);
     if ('gone' in observed) {
       deps.keyMetrics?.forgetKey(key.namespace, key.name);
+      // Deleted without a finalizer of ours (it never reached Rancher): nothing else knows it any more.
+      deps.lastWritten.delete(id);
       return { kind: 'done' };
     }
     if ('invalid' in observed) {
@@ -51,7 +54,7 @@ export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Prom
     if (end === 'finalizerRemoved') {
       deps.drift.forget(uid);
       deps.inventory.forget(uid);
-      deps.lastWritten.delete(uid);
+      deps.lastWritten.delete(id);
     }
     const now = deps.now();
     const drift = {

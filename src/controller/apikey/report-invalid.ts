@@ -3,6 +3,7 @@ import { ConditionSchema, conditionsEqual, mergeConditions } from '../../api/con
 import { API_VERSION } from '../../api/names.ts';
 import { formatTimestamp } from '../../api/time.ts';
 import type { ExecuteDeps } from './execute/context.ts';
+import { type LastWritten, rememberWrite, wroteLast } from './last-written.ts';
 import { stalled } from './plan/status.ts';
 
 /** INVALID_SPEC is the Stalled reason of an ApiKey whose spec the operator cannot parse. */
@@ -39,7 +40,7 @@ export async function reportInvalid(
   raw: unknown,
   problem: string,
   deps: Pick<ExecuteDeps, 'resources' | 'events' | 'now'>,
-  lastWritten: Map<string, string>,
+  lastWritten: LastWritten,
 ): Promise<boolean> {
   const address = AddressSchema.safeParse(raw);
   if (!address.success) return false;
@@ -52,12 +53,12 @@ export async function reportInvalid(
   const fingerprint = JSON.stringify({ generation, invalid: message });
   const unchanged =
     current?.observedGeneration === generation && conditionsEqual(current?.conditions, conditions);
-  if (unchanged || lastWritten.get(uid) === fingerprint) return false;
+  if (unchanged || wroteLast(lastWritten, { namespace, name, uid }, fingerprint)) return false;
   await deps.resources.patchStatus('apikeys', namespace, name, {
     observedGeneration: generation,
     conditions,
   });
-  lastWritten.set(uid, fingerprint);
+  rememberWrite(lastWritten, { namespace, name, uid }, fingerprint);
   const regarding = { apiVersion: API_VERSION, kind: 'ApiKey', name, namespace, uid };
   await deps.events.record(regarding, 'Warning', INVALID_SPEC, message, 'Validate');
   return true;

@@ -1,6 +1,7 @@
 import { conditionsEqual, mergeConditions } from '../../../api/conditions.ts';
 import { formatTimestamp } from '../../../api/time.ts';
 import { stableJson } from '../../stable-json.ts';
+import { type LastWritten, rememberWrite, wroteLast } from '../last-written.ts';
 import type { PlannedStatus } from '../model.ts';
 import type { ExecContext, ExecuteDeps } from './context.ts';
 
@@ -21,7 +22,7 @@ const FIELDS = [
 export async function writeStatus(
   ctx: ExecContext,
   deps: ExecuteDeps,
-  lastWritten: Map<string, string>,
+  lastWritten: LastWritten,
   planned: PlannedStatus,
 ): Promise<void> {
   const { apiKey } = ctx;
@@ -46,8 +47,8 @@ export async function writeStatus(
     ...next,
     conditions: conditions.map(({ lastTransitionTime, ...c }) => c),
   });
-  if (unchanged || lastWritten.get(apiKey.metadata.uid) === fingerprint) return;
+  if (unchanged || wroteLast(lastWritten, apiKey.metadata, fingerprint)) return;
   ctx.crash('after-secret-before-status');
   await deps.resources.patchStatus('apikeys', apiKey.metadata.namespace, apiKey.metadata.name, next);
-  lastWritten.set(apiKey.metadata.uid, fingerprint);
+  rememberWrite(lastWritten, apiKey.metadata, fingerprint);
 }
