@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       rancherTimeoutMs: 15_000,
       credentialsOptIn: 'optional',
       allowedRancherUrls: [],
+      clusterConnections: true,
       tenantSlowAfterMs: 1_000,
       operatorNamespace: 'rancher-apikey-operator-system',
     });
@@ -122,6 +123,14 @@ describe('loadConfig', () => {
     ]);
     const tight = problemsOf(() => loadConfig(['--renew-deadline=2s', '--retry-period=2s'], {}));
     expect(tight).toEqual([expect.stringContaining('--renew-deadline')]);
+  });
+
+  it('turns ClusterRancherConnections off with CLUSTER_CONNECTIONS=false or --cluster-connections=false', () => {
+    expect(loadConfig([], { CLUSTER_CONNECTIONS: 'false' }).clusterConnections).toBe(false);
+    expect(loadConfig(['--cluster-connections=false'], {}).clusterConnections).toBe(false);
+    expect(problemsOf(() => loadConfig([], { CLUSTER_CONNECTIONS: 'off' }))).toEqual([
+      expect.stringContaining('--cluster-connections / CLUSTER_CONNECTIONS'),
+    ]);
   });
 
   it('reads the connection policy settings and refuses URL prefixes with user info or another scheme', () => {

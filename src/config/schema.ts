@@ -117,6 +117,8 @@ export const ConfigSchema = z
       .pipe(z.enum(['optional', 'required'], 'must be optional or required'))
       .prefault('optional'),
     allowedRancherUrls: urlPrefixList.prefault(''),
+    // Off: no ClusterRancherConnection informer (its RBAC may be omitted); ApiKeys naming one are Stalled.
+    clusterConnections: boolean.prefault('true'),
     podName: z.string().min(1).optional(),
     podNamespace: namespaceName.optional(),
     operatorNamespace: namespaceName,
@@ -192,6 +194,12 @@ export const SETTING_SOURCES = {
     env: 'MAX_RECONCILE_BURST',
     fallback: '100',
     help: 'retry token bucket burst',
+  },
+  clusterConnections: {
+    flag: 'cluster-connections',
+    env: 'CLUSTER_CONNECTIONS',
+    fallback: 'true',
+    help: 'serve ClusterRancherConnections (false: not watched, ApiKeys naming one are Stalled ClusterConnectionsDisabled)',
   },
   leaderElect: {
     flag: 'leader-elect',

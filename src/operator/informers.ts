@@ -30,6 +30,8 @@ export interface Informers {
 interface Scope {
   namespaces: string[];
   labelSelector: string;
+  /** False: ClusterRancherConnections are not watched (CLUSTER_CONNECTIONS=false; no RBAC needed). */
+  clusterConnections?: boolean;
 }
 
 type List = KubernetesListObject<KubernetesObject>;
@@ -126,20 +128,23 @@ export function createInformers(
       cacheableSecret,
     ),
   );
-  const cluster = make(
-    'clusterrancherconnections',
-    crPath('clusterrancherconnections'),
-    custom(apis, 'clusterrancherconnections', undefined),
-    handlers.clusterConnection,
-    undefined,
-    cacheableResource,
-  );
-  const all = [...apiKeys, ...connections, ...secrets, cluster];
+  const cluster =
+    scope.clusterConnections === false
+      ? undefined
+      : make(
+          'clusterrancherconnections',
+          crPath('clusterrancherconnections'),
+          custom(apis, 'clusterrancherconnections', undefined),
+          handlers.clusterConnection,
+          undefined,
+          cacheableResource,
+        );
+  const all = [...apiKeys, ...connections, ...secrets, ...(cluster ? [cluster] : [])];
   return {
     apiKeys: multi(apiKeys, nss),
     secrets: multi(secrets, nss),
     connections: multi(connections, nss),
-    clusterConnections: { get: (name) => cluster.get(name), list: () => cluster.list() },
+    clusterConnections: { get: (name) => cluster?.get(name), list: () => cluster?.list() ?? [] },
     start: async () => {
       await Promise.all(all.map((i) => i.start()));
     },

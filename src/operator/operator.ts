@@ -92,7 +92,11 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   informers = createInformers(
     o.kubeConfig,
     apis,
-    { namespaces: config.namespaces, labelSelector: config.labelSelector },
+    {
+      namespaces: config.namespaces,
+      labelSelector: config.labelSelector,
+      clusterConnections: config.clusterConnections,
+    },
     handlers,
     { logger, metrics },
   );
@@ -119,6 +123,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     now: Date.now,
     credentialsOptIn: config.credentialsOptIn,
     allowedUrls: config.allowedRancherUrls,
+    clusterConnectionsEnabled: config.clusterConnections,
     // Rancher refused credentials that were verified: the connection re-checks now, not at its recheck.
     onInvalidated: (c) => connectionLoop.add(c),
   });

@@ -178,6 +178,28 @@ describe('one source of truth: the chart renders what deploy/ renders', () => {
     expect(env).toContainEqual({ name: 'LEADER_ELECT', value: 'true' });
   });
 
+  it('clusterRancherConnections.enabled=false sets CLUSTER_CONNECTIONS=false and grants nothing on them or on namespaces', async () => {
+    for (const sets of [[], [WATCH_SET]]) {
+      const objs = await helmTemplate([...sets, 'clusterRancherConnections.enabled=false']);
+      expect(deploymentOf(objs).spec.template.spec.containers[0]?.env).toContainEqual({
+        name: 'CLUSTER_CONNECTIONS',
+        value: 'false',
+      });
+      const rules = objs
+        .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+        .flatMap((o) => RoleSchema.parse(o).rules);
+      expect(
+        rules.flatMap((r) => r.resources).filter((r) => /clusterrancherconnections|^namespaces$/.test(r)),
+      ).toEqual([]);
+      expect(rules.some((r) => r.resources.includes('apikeys'))).toBe(true);
+    }
+    // On by default: the env stays unset (deploy/ has none) and the rules are there.
+    const defaults = await helmTemplate([]);
+    expect(deploymentOf(defaults).spec.template.spec.containers[0]?.env.map((e) => e.name)).not.toContain(
+      'CLUSTER_CONNECTIONS',
+    );
+  });
+
   it('leaderElection.enabled=false turns LEADER_ELECT off and drops the Lease Role', async () => {
     const objs = await helmTemplate(['leaderElection.enabled=false']);
     expect(deploymentOf(objs).spec.template.spec.containers[0]?.env).toContainEqual({
@@ -192,6 +214,10 @@ describe('the rendered chart on the real control plane', () => {
   it.each([
     ['default values', []],
     ['watchNamespaces', [WATCH_SET]],
+    [
+      'watchNamespaces without ClusterRancherConnections',
+      [WATCH_SET, 'clusterRancherConnections.enabled=false'],
+    ],
   ])('%s pass a server-side dry-run in a restricted namespace, and its Pod is admitted', async (_n, sets) => {
     const ns = await createTestNamespace(kc, 'helm-dry', RESTRICTED);
     const objs = await helmTemplate(sets, ns);

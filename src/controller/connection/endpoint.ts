@@ -23,6 +23,8 @@ export interface EndpointDeps {
   operatorNamespace: string;
   /** URL prefixes namespaced RancherConnections may use; empty = any. */
   allowedUrls: readonly string[];
+  /** False when the operator serves no ClusterRancherConnection (CLUSTER_CONNECTIONS=false). */
+  clusterConnectionsEnabled: boolean;
 }
 
 /** refusal is a Resolved without a client. */
@@ -60,6 +62,10 @@ export async function endpointOf(
       return fail(refused.reason, refused.message, true);
     }
     return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: ref.namespace };
+  }
+  if (!deps.clusterConnectionsEnabled) {
+    const message = `ClusterRancherConnection ${ref.name} cannot be used: this operator serves no ClusterRancherConnections (CLUSTER_CONNECTIONS=false); use a RancherConnection in namespace ${ref.namespace}`;
+    return fail('ClusterConnectionsDisabled', message, true);
   }
   const raw = deps.clusterConnections.get(ref.name);
   if (raw === undefined)

@@ -56,6 +56,7 @@ function setup(opts: {
   allowedUrls?: string[];
   makeClientThrows?: boolean;
   namespaceLabels?: Record<string, Record<string, string>>;
+  clusterConnectionsEnabled?: boolean;
 }) {
   const f: Fixture = {
     secrets: new Map(),
@@ -90,6 +91,7 @@ function setup(opts: {
     now: () => f.clock.t,
     credentialsOptIn: opts.credentialsOptIn,
     allowedUrls: opts.allowedUrls,
+    clusterConnectionsEnabled: opts.clusterConnectionsEnabled,
     onInvalidated: (c) => f.invalidated.push(c),
     setTimer: (fn, ms) => f.timers.push({ fn, ms }),
   });
@@ -145,6 +147,22 @@ describe('ClusterRancherConnection environment policy', () => {
     expect(r).toMatchObject({ reason: 'AccountKeysNotAllowed', terminal: true });
     expect(r?.message).toContain('spec.allowAccountKeys');
     expect((await resolver.resolve(clusterRef('1a5'))).view.ok).toBe(true);
+  });
+
+  it('with CLUSTER_CONNECTIONS=false a cluster connection is refused for good, naming the remedy; namespaced ones work', async () => {
+    const spec = { allowedEnvironments: ['*'], allowAccountKeys: true };
+    const { f, resolver } = setup({
+      clusterConnections: { shared: cluster(spec) },
+      connections: { 'team-b/rancher': namespaced() },
+      clusterConnectionsEnabled: false,
+    });
+    f.secrets.set(`${OPERATOR_NS}/creds`, creds(OPERATOR_NS));
+    f.secrets.set('team-b/creds', creds('team-b'));
+    const r = refusal(await resolver.resolve(clusterRef('1a5')));
+    expect(r).toMatchObject({ reason: 'ClusterConnectionsDisabled', terminal: true });
+    expect(r?.message).toContain('use a RancherConnection in namespace team-b');
+    expect(f.reads).toBe(0);
+    expect((await resolver.resolve(nsRef)).view.ok).toBe(true);
   });
 
   it('allows account keys and any environment when told so', async () => {

@@ -25,6 +25,8 @@ export interface ConnectionResolverDeps {
   credentialsOptIn?: CredentialsOptIn;
   /** URL prefixes namespaced RancherConnections may use; empty = any. */
   allowedUrls?: readonly string[];
+  /** False when ClusterRancherConnections are turned off (CLUSTER_CONNECTIONS=false); default true. */
+  clusterConnectionsEnabled?: boolean;
   /** Called for a connection to re-check: Rancher refused its verified credentials, or an ApiKey pass saw new ones. */
   onInvalidated?(conn: ConnectionId): void;
   /** Runs fn after ms (default: an unref'd setTimeout); tests pass their own. */
@@ -60,6 +62,7 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
     namespaceLabels: deps.namespaceLabels,
     operatorNamespace: deps.operatorNamespace,
     allowedUrls: deps.allowedUrls ?? [],
+    clusterConnectionsEnabled: deps.clusterConnectionsEnabled ?? true,
   };
   const creds = new Map<string, { at: number; value: Credentials | Resolved }>();
   const clients = new Map<string, RancherClient>();
