@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { waitUntil } from '../control-plane/processes.ts';
 import { connect, createTestNamespace, identityFromRbac, kubectl } from '../control-plane/testing.ts';
+import { helmTemplate } from '../install/tools.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -381,6 +382,36 @@ describe('production artifact (the Dockerfile runtime layout, without a containe
       kubeconfig: identity.kubeconfigPath,
     });
     expect(cannot.stdout.trim()).toBe('no');
+    expect(op.lines.join('\n')).not.toMatch(/forbidden|"statusCode":403|"code":403/i);
+    const code = await stopArtifact(op);
+    expect(code, op.lines.slice(-10).join('\n')).toBe(0);
+  });
+
+  it('under the chart RBAC without ClusterRancherConnections (CLUSTER_CONNECTIONS=false), becomes ready with no forbidden call', async () => {
+    const ns = await createTestNamespace(kc, 'deploy-nocrc-op');
+    const watched = await createTestNamespace(kc, 'deploy-nocrc-a');
+    const sets = [`watchNamespaces={${watched}}`, 'clusterRancherConnections.enabled=false'];
+    const objs = await helmTemplate([...sets, `fullnameOverride=rao-${ns}`], ns);
+    const identity = await identityFromRbac(kc, {
+      namespace: ns,
+      serviceAccount: `rao-${ns}`,
+      manifests: objs.filter((o) =>
+        ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind),
+      ),
+    });
+    const can = async (...args: string[]) =>
+      (await kubectl(['auth', 'can-i', ...args], { kubeconfig: identity.kubeconfigPath })).stdout.trim();
+    expect(await can('list', 'clusterrancherconnections.rancher.keyops.dev')).toBe('no');
+    expect(await can('get', 'namespaces')).toBe('no');
+    const op = startArtifact(dir, {
+      KUBECONFIG: identity.kubeconfigPath,
+      POD_NAME: 'operator-nocrc-0',
+      POD_NAMESPACE: ns,
+      WATCH_NAMESPACES: watched,
+      CLUSTER_CONNECTIONS: 'false',
+    });
+    running.push(op);
+    await waitReady(op);
     expect(op.lines.join('\n')).not.toMatch(/forbidden|"statusCode":403|"code":403/i);
     const code = await stopArtifact(op);
     expect(code, op.lines.slice(-10).join('\n')).toBe(0);
