@@ -9,19 +9,10 @@ set -euo pipefail
 K8S_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CACHE_ROOT="${RANCHER_APIKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rancher-apikey-operator}"
-
-if ! command -v go >/dev/null 2>&1; then
-  if [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; else
-    echo "build.sh: Go is not installed; it is needed to build the test control plane" >&2; exit 1
-  fi
-fi
-
-GOVERSION="$(GOTOOLCHAIN=local go env GOVERSION)"
-TESTBIN="$CACHE_ROOT/testbin/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_${GOVERSION}_$(go env GOOS)-$(go env GOARCH)"
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
-export GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache"
+# shellcheck source=../lib/go-build.sh
+source "$HERE/../lib/go-build.sh"
+go_build_env build.sh
+TESTBIN="$CACHE_ROOT/testbin/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_${GOVERSION}_${GOPLATFORM}"
 
 log() { printf '[control-plane build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -43,24 +34,13 @@ if cached; then
 fi
 
 # One build at a time per cache (CI, a test run and `npm run control-plane` may start together).
-mkdir -p "$TESTBIN"
-exec 9>"$CACHE_ROOT/build.lock"
-if ! flock -n 9; then
-  log "another build holds $CACHE_ROOT/build.lock; waiting for it"
-  flock 9
-  if cached; then
-    log "cache hit after waiting: $TESTBIN"
-    echo "TESTBIN=$TESTBIN"
-    exit 0
-  fi
+if ! go_build_lock build.lock "$TESTBIN"; then
+  log "cache hit after waiting: $TESTBIN"
+  echo "TESTBIN=$TESTBIN"
+  exit 0
 fi
-START=$(date +%s)
+go_build_ticker
 log "building into $TESTBIN (first build takes 10-25 min on 2 cores; progress below)"
-
-# Keep the user informed while a single long `go build` runs.
-( while sleep 30; do log "still building... $(( $(date +%s) - START ))s elapsed"; done ) &
-TICKER=$!
-trap 'kill $TICKER 2>/dev/null || true' EXIT
 
 minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
 X() { printf -- "-X 'k8s.io/component-base/version.%s=%s' -X 'k8s.io/client-go/pkg/version.%s=%s' " "$1" "$2" "$1" "$2"; }

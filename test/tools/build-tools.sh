@@ -11,19 +11,10 @@ set -euo pipefail
 HELM_VERSION=v4.3.2
 PROMETHEUS_VERSION=v3.16.0 # Go module github.com/prometheus/prometheus v0.316.0
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CACHE_ROOT="${RANCHER_APIKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rancher-apikey-operator}"
-
-if ! command -v go >/dev/null 2>&1; then
-  if [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; else
-    echo "build-tools.sh: Go is not installed; it is needed to build helm and promtool" >&2; exit 1
-  fi
-fi
-
-GOVERSION="$(GOTOOLCHAIN=local go env GOVERSION)"
-TOOLSBIN="$CACHE_ROOT/toolsbin/helm-${HELM_VERSION}_prometheus-${PROMETHEUS_VERSION}_${GOVERSION}_$(go env GOOS)-$(go env GOARCH)"
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
-export GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache"
+# shellcheck source=../lib/go-build.sh
+source "$HERE/../lib/go-build.sh"
+go_build_env build-tools.sh
+TOOLSBIN="$CACHE_ROOT/toolsbin/helm-${HELM_VERSION}_prometheus-${PROMETHEUS_VERSION}_${GOVERSION}_${GOPLATFORM}"
 
 log() { printf '[tools build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -49,24 +40,13 @@ if cached; then
 fi
 
 # One build at a time per cache (CI, a test run and a developer may start together).
-mkdir -p "$TOOLSBIN"
-exec 9>"$CACHE_ROOT/tools-build.lock"
-if ! flock -n 9; then
-  log "another build holds $CACHE_ROOT/tools-build.lock; waiting for it"
-  flock 9
-  if cached; then
-    log "cache hit after waiting: $TOOLSBIN"
-    echo "TOOLSBIN=$TOOLSBIN"
-    exit 0
-  fi
+if ! go_build_lock tools-build.lock "$TOOLSBIN"; then
+  log "cache hit after waiting: $TOOLSBIN"
+  echo "TOOLSBIN=$TOOLSBIN"
+  exit 0
 fi
-START=$(date +%s)
+go_build_ticker
 log "building into $TOOLSBIN (first build: ~40 min on 2 cores shared with other builds, helm most of it; progress below)"
-
-# Keep the user informed while a single long `go build` runs.
-( while sleep 30; do log "still building... $(( $(date +%s) - START ))s elapsed"; done ) &
-TICKER=$!
-trap 'kill $TICKER 2>/dev/null || true' EXIT
 
 build() { # build <name> <version> <wrapper module dir> <package> <ldflags> [build tags]
   log "$1 $2: downloading modules and compiling"
