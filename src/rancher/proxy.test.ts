@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTransport } from './transport.ts';
+import { getOnce } from './transport.test-support.ts';
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -47,20 +47,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-async function call(url: string) {
-  const transport = createTransport({
-    credentials: { accessKey: 'ak', secretKey: 'sk' },
-    userAgent: 'proxy-test',
-    timeouts: { connectMs: 2_000, headersMs: 2_000, bodyMs: 2_000, deadlineMs: 5_000 },
-    retries: 0,
-    retryBackoffMs: 1,
-  });
-  try {
-    return await transport.send({ action: 'list', method: 'GET', url: `${url}/v1/apikeys`, retry: 'never' });
-  } finally {
-    await transport.close();
-  }
-}
+const call = (url: string) => getOnce(url);
 
 describe('Rancher calls through an HTTP proxy (HTTP_PROXY / HTTPS_PROXY / NO_PROXY)', () => {
   it('go through the proxy named by HTTP_PROXY', async () => {

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getCACertificates } from 'node:tls';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import {
   describeAction,
@@ -48,6 +49,8 @@ export interface TransportOptions {
   retries: number;
   retryBackoffMs: number;
   caBundle?: string;
+  /** The roots a caBundle is added to; default Node's own (trustedRoots). A test seam. */
+  defaultRoots?: readonly string[];
   dispatcher?: Dispatcher;
   onCall?: (call: RancherCallReport) => void;
 }
@@ -136,9 +139,21 @@ function basicAuth(c: RancherCredentials): string {
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
 /**
+ * trustedRoots is the CA list a connection with a caBundle verifies Rancher against: Node's default roots
+ * (its bundled Mozilla store, NODE_EXTRA_CA_CERTS, and the system store under --use-system-ca) and the bundle.
+ * TLS `ca` replaces the default roots, so the bundle alone would drop a certificate a public CA signed.
+ */
+export function trustedRoots(
+  caBundle: string,
+  defaults: readonly string[] = getCACertificates('default'),
+): string[] {
+  return [...defaults, caBundle];
+}
+
+/**
  * createAgent builds the keep-alive dispatcher. When HTTP(S)_PROXY is set it is undici's EnvHttpProxyAgent,
  * which sends each call through the proxy unless NO_PROXY matches the host (plain HTTP as a forwarded request,
- * HTTPS tunnelled with CONNECT, the CA bundle then verifying Rancher's certificate inside the tunnel).
+ * HTTPS tunnelled with CONNECT, the trusted roots then verifying Rancher's certificate inside the tunnel).
  */
 function createAgent(opts: TransportOptions, env: NodeJS.ProcessEnv = process.env): Dispatcher {
   const options = {
@@ -148,9 +163,10 @@ function createAgent(opts: TransportOptions, env: NodeJS.ProcessEnv = process.en
     headersTimeout: opts.timeouts.headersMs,
     bodyTimeout: opts.timeouts.bodyMs,
   };
-  const ca = opts.caBundle === undefined ? {} : { connect: { ca: opts.caBundle } };
+  const roots = opts.caBundle === undefined ? undefined : trustedRoots(opts.caBundle, opts.defaultRoots);
+  const ca = roots === undefined ? {} : { connect: { ca: roots } };
   if (!PROXY_VARIABLES.some((v) => env[v])) return new Agent({ ...options, ...ca });
-  const tunnelCa = opts.caBundle === undefined ? {} : { requestTls: { ca: opts.caBundle } };
+  const tunnelCa = roots === undefined ? {} : { requestTls: { ca: roots } };
   return new EnvHttpProxyAgent({ ...options, ...ca, ...tunnelCa });
 }
 
