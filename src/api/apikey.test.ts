@@ -43,3 +43,23 @@ describe('ApiKeySpecSchema bounds (the same rules as the CRD CEL, for objects an
     expect(problems({ description: 'key for CI, created by rancher-apikey-operator' })).toEqual([]);
   });
 });
+
+describe('spec.adopt', () => {
+  const adopt = { publicValue: 'A1B2C3D4E5F6A7B8C9D0', secretValueFrom: { name: 'old-key' } };
+
+  it('defaults the data key to secretValue', () => {
+    const r = ApiKeySpecSchema.parse(spec({ adopt }));
+    expect(r.adopt?.secretValueFrom).toEqual({ name: 'old-key', key: 'secretValue' });
+  });
+
+  it('has no namespace field: a Secret in another namespace cannot be named', () => {
+    const withNs = { ...adopt, secretValueFrom: { ...adopt.secretValueFrom, namespace: 'team-b' } };
+    expect(problems({ adopt: withNs }).join('; ')).toMatch(/namespace/);
+  });
+
+  it('refuses an access key that is not alphanumeric', () => {
+    expect(problems({ adopt: { ...adopt, publicValue: 'A1B2/../x' } }).join('; ')).toMatch(
+      /adopt\.publicValue/,
+    );
+  });
+});

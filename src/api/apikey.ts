@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, DurationSchema, ObjectMetaSchema, ObjectNameSchema } from './common.ts';
-import { ConditionSchema } from './conditions.ts';
+import { conditionsSchema } from './conditions.ts';
 import { parseDuration } from './time.ts';
 
-const DataKeySchema = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[-._a-zA-Z0-9]+$/);
+const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
+const DataKeySchema = z.string().min(1).max(253).regex(DATA_KEY);
 
 /** SecretKeysSchema names the Secret data keys that hold each value. */
 export const SecretKeysSchema = z
@@ -23,6 +20,50 @@ export const SecretKeysSchema = z
         rule: 'self.publicValue != self.secretValue && self.publicValue != self.url && self.secretValue != self.url',
         message: 'secret.keys.publicValue, secretValue and url must be three different data keys',
       },
+    ],
+  });
+
+const SERVICE_ACCOUNT_TOKEN = 'kubernetes.io/service-account-token';
+
+/** SecretTypeSchema is spec.secret.type: any Secret type but a service account token. */
+const SecretTypeSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[-._a-zA-Z0-9/]+$/)
+  .refine((t) => t !== SERVICE_ACCOUNT_TOKEN, { message: `secret.type must not be ${SERVICE_ACCOUNT_TOKEN}` })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: `self != '${SERVICE_ACCOUNT_TOKEN}'`, message: `secret.type must not be ${SERVICE_ACCOUNT_TOKEN}` },
+    ],
+  });
+
+/** TEMPLATE_BOUNDS are the CRD limits of spec.secret.template (the render limits are in secret-template.ts). */
+export const TEMPLATE_BOUNDS = { maxEntries: 16, maxTextLength: 4096 } as const;
+
+const TEMPLATE_KEY_MESSAGE =
+  'secret.template keys are Secret data keys: letters, digits, "-", "_" and "." (at most 253 characters)';
+
+/** SecretTemplateSchema is spec.secret.template: extra data entries rendered from the key's own values. */
+export const SecretTemplateSchema = z
+  .record(z.string(), z.string().max(TEMPLATE_BOUNDS.maxTextLength))
+  .refine((t) => Object.keys(t).length <= TEMPLATE_BOUNDS.maxEntries, {
+    message: `secret.template has at most ${TEMPLATE_BOUNDS.maxEntries} entries`,
+  })
+  .refine((t) => Object.keys(t).every((k) => DATA_KEY.test(k) && k.length <= 253), {
+    message: TEMPLATE_KEY_MESSAGE,
+  })
+  .meta({
+    description:
+      'Extra Secret data entries, data key -> template, rendered from this key\'s own values and written in the ' +
+      'same single write as the values (also on rotation). Text outside {{ }} is copied; an action ' +
+      'concatenates fields (.publicValue, .secretValue, .url, .environment) and "string literals" and may pipe ' +
+      'the result through base64, json or urlquery, e.g. `Basic {{ .publicValue ":" .secretValue | base64 }}`. ' +
+      `Nothing else can be read or run. At most ${TEMPLATE_BOUNDS.maxEntries} entries of ` +
+      `${TEMPLATE_BOUNDS.maxTextLength} characters; each must render to at most 8 KiB (24 KiB together).`,
+    maxProperties: TEMPLATE_BOUNDS.maxEntries,
+    'x-kubernetes-validations': [
+      { rule: "self.all(k, k.size() <= 253 && k.matches('^[-._a-zA-Z0-9]+$'))", message: TEMPLATE_KEY_MESSAGE },
     ],
   });
 
@@ -48,6 +89,21 @@ export const SecretOutputSchema = z
       .record(z.string(), z.string())
       .optional()
       .describe('Extra annotations on the Secret. The operator’s own annotations win on conflict.'),
+    type: SecretTypeSchema.default('Opaque').describe(
+      'Type of the Secret, such as Opaque (default), kubernetes.io/basic-auth (add username/password ' +
+        'entries with template) or a custom type. Kubernetes cannot change the type of an existing Secret, so ' +
+        'it is immutable here; kubernetes.io/service-account-token is refused.',
+    ),
+    template: SecretTemplateSchema.optional(),
+    retention: z
+      .enum(['Delete', 'Retain'])
+      .default('Delete')
+      .describe(
+        'What deleting the ApiKey does to the Secret, whatever deletionPolicy does to the Rancher key: ' +
+          'Delete (default; the Secret is owned by the ApiKey and goes with it) or Retain (no owner reference, ' +
+          'the Secret stays, for example while migrating consumers; with deletionPolicy Purge its pair no ' +
+          'longer authenticates).',
+      ),
   })
   .describe('Where and how the key values are written.');
 
@@ -132,6 +188,40 @@ export const RotationSchema = z
     ],
   });
 
+/**
+ * AdoptSchema is spec.adopt: an existing Rancher key this ApiKey takes over instead of creating one. The Secret
+ * holding its secret value is named without a namespace: only the ApiKey's own namespace can be read.
+ */
+export const AdoptSchema = z
+  .object({
+    publicValue: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9]+$/)
+      .describe('Access key (publicValue) of the existing Rancher key; not a secret.'),
+    secretValueFrom: z
+      .object({
+        name: ObjectNameSchema.describe(
+          'Name of a Secret in the ApiKey namespace (there is no namespace field: another namespace cannot be named).',
+        ),
+        key: DataKeySchema.default('secretValue').describe(
+          'Data key of that Secret holding the secret value.',
+        ),
+      })
+      .strict()
+      .describe('The Secret key that holds the existing key’s secret value (secretValue).'),
+  })
+  .strict()
+  .describe(
+    'Take over an existing Rancher key instead of creating one. The operator checks that the pair authenticates, ' +
+      'that the key belongs to the connection’s scope (spec.environment, or the connection’s account) and that ' +
+      'no other ApiKey owns it, then adds its ownership marker (name and description become this ApiKey’s), ' +
+      'writes the output Secret and manages the key like any other (rotation, deletionPolicy, drift). Anything ' +
+      'else is refused (Stalled, reason AdoptAuthenticationFailed, AdoptKeyOutOfScope or AdoptKeyOwned) and ' +
+      'nothing changes in Rancher. Can be set only when the ApiKey is created; it may be removed later.',
+  );
+
 /** ApiKeySpecSchema is the desired state of an ApiKey. */
 export const ApiKeySpecSchema = z
   .object({
@@ -177,6 +267,7 @@ export const ApiKeySpecSchema = z
       .describe('Desired Rancher state: Active keys authenticate, Inactive keys do not.'),
     secret: SecretOutputSchema.optional(),
     rotation: RotationSchema.optional(),
+    adopt: AdoptSchema.optional(),
     mode: z
       .enum(['Apply', 'Plan'])
       .default('Apply')
@@ -207,6 +298,10 @@ export const ApiKeySpecSchema = z
           "(has(oldSelf.secret) && has(oldSelf.secret.name) ? oldSelf.secret.name : '')",
         message: 'secret.name is immutable',
       },
+      {
+        rule: '!has(self.adopt) || (has(oldSelf.adopt) && self.adopt == oldSelf.adopt)',
+        message: 'adopt can only be set when the ApiKey is created (it may be removed later)',
+      },
     ],
   });
 
@@ -227,7 +322,9 @@ export const RetiringKeySchema = z
 export const ApiKeyStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The generation this status reflects.'),
-    conditions: z.array(ConditionSchema).optional().describe('Ready, Reconciling, Stalled.'),
+    conditions: conditionsSchema(
+      'Ready, Reconciling, Stalled, Verified (and Planned in plan mode).',
+    ).optional(),
     id: z.string().optional().describe('Rancher id of the key, such as 1c12.'),
     publicValue: z.string().optional().describe('Access key (publicValue) of the key; not a secret.'),
     rancherState: z.string().optional().describe('Rancher state of the key, such as active or inactive.'),
@@ -276,6 +373,14 @@ export const ApiKeyStatusSchema = z
       .string()
       .optional()
       .describe('Value of the reconcile-requested-at annotation that was last handled.'),
+    adopted: z
+      .object({
+        id: z.string().describe('Rancher id of the adopted key.'),
+        publicValue: z.string().describe('Its access key (not a secret).'),
+        at: z.string().describe('When the adoption finished: the Secret held its pair (RFC 3339).'),
+      })
+      .optional()
+      .describe('The existing Rancher key taken over through spec.adopt, once adopted.'),
   })
   .describe('Observed state of the ApiKey.');
 

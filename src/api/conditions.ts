@@ -16,6 +16,18 @@ export const ConditionSchema = z
   })
   .describe('A condition of the resource.');
 
+/**
+ * conditionsSchema is a status.conditions list: a list-map keyed by type (x-kubernetes-list-type: map), so each
+ * type appears once and server-side apply merges entries by type; a merge patch still replaces the whole list.
+ */
+export function conditionsSchema(description: string) {
+  return z.array(ConditionSchema).meta({
+    description,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  });
+}
+
 /** Condition is one entry of status.conditions. */
 export type Condition = z.infer<typeof ConditionSchema>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LabelSelectorSchema, ObjectMetaSchema, ObjectNameSchema } from './common.ts';
-import { ConditionSchema } from './conditions.ts';
+import { conditionsSchema } from './conditions.ts';
 
 const urlRules = [
   {
@@ -105,7 +105,7 @@ export const ClusterRancherConnectionSpecSchema = z
 export const ConnectionStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe('The generation this status reflects.'),
-    conditions: z.array(ConditionSchema).optional().describe('Ready says whether the credentials work.'),
+    conditions: conditionsSchema('Ready says whether the credentials work.').optional(),
     accountId: z.string().optional().describe('Rancher account the credentials belong to.'),
     accountKind: z.string().optional().describe('Kind of that account: admin, user or project.'),
     canSupplyValues: z

@@ -74,4 +74,28 @@ describe('CRDs', () => {
       /without a type/,
     );
   });
+
+  it('every kind shows the Ready reason; ApiKey -o wide adds connection, Verified and next rotation', () => {
+    const columns = (crd: JsonSchema) =>
+      (crd.spec as { versions: { additionalPrinterColumns: { name: string; priority?: number }[] }[] })
+        .versions[0]?.additionalPrinterColumns ?? [];
+    for (const crd of buildCrds()) {
+      expect(columns(crd).map((c) => c.name)).toContain('Reason');
+    }
+    const apiKeys = buildCrds().find((c) => (c.metadata as { name: string }).name.startsWith('apikeys.'));
+    if (!apiKeys) throw new Error('no ApiKey CRD');
+    const wide = columns(apiKeys)
+      .filter((c) => c.priority === 1)
+      .map((c) => c.name);
+    expect(wide).toEqual(['Connection', 'Verified', 'Next Rotation']);
+  });
+
+  it('status.conditions of every kind is a list-map keyed by type', () => {
+    for (const crd of buildCrds()) {
+      const status = (openApiOf(crd).properties as Record<string, JsonSchema>).status;
+      const conditions = (status?.properties as Record<string, JsonSchema> | undefined)?.conditions;
+      expect(conditions?.['x-kubernetes-list-type']).toBe('map');
+      expect(conditions?.['x-kubernetes-list-map-keys']).toEqual(['type']);
+    }
+  });
 });

@@ -110,7 +110,45 @@ const readyColumn = {
   jsonPath: '.status.conditions[?(@.type=="Ready")].status',
   description: 'Whether the resource is ready.',
 };
+const reasonColumn = {
+  name: 'Reason',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+  description: 'Why the resource is (not) ready: the Ready condition reason.',
+};
 const ageColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age.' };
+
+/** apiKeyColumns are the ApiKey printer columns; priority 1 ones appear only with `kubectl get -o wide`. */
+const apiKeyColumns = [
+  { name: 'Rancher ID', type: 'string', jsonPath: '.status.id', description: 'Rancher id of the key.' },
+  { name: 'State', type: 'string', jsonPath: '.status.rancherState', description: 'Rancher state.' },
+  readyColumn,
+  reasonColumn,
+  { name: 'Secret', type: 'string', jsonPath: '.status.secretName', description: 'Output Secret.' },
+  ageColumn,
+  {
+    name: 'Connection',
+    type: 'string',
+    jsonPath: '.spec.connectionRef.name',
+    description: 'The connection that manages the key.',
+    priority: 1,
+  },
+  {
+    name: 'Verified',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Verified")].status',
+    description: 'Whether the Secret’s pair authenticates against Rancher.',
+    priority: 1,
+  },
+  {
+    // A string, not a date: kubectl prints a date column as an age, which a future time does not have.
+    name: 'Next Rotation',
+    type: 'string',
+    jsonPath: '.status.rotation.nextRotationAt',
+    description: 'When the next scheduled rotation is due.',
+    priority: 1,
+  },
+];
 
 /** buildCrds returns the three CustomResourceDefinitions, generated from the zod schemas. */
 export function buildCrds(): JsonSchema[] {
@@ -123,6 +161,7 @@ export function buildCrds(): JsonSchema[] {
       description: 'Account of the credentials.',
     },
     readyColumn,
+    reasonColumn,
     ageColumn,
   ];
   return [
@@ -133,13 +172,7 @@ export function buildCrds(): JsonSchema[] {
         'ApiKey is a Rancher 1.x API key managed by rancher-apikey-operator; its values go to a Secret.',
       spec: ApiKeySpecSchema,
       status: ApiKeyStatusSchema,
-      columns: [
-        { name: 'Rancher ID', type: 'string', jsonPath: '.status.id', description: 'Rancher id of the key.' },
-        { name: 'State', type: 'string', jsonPath: '.status.rancherState', description: 'Rancher state.' },
-        readyColumn,
-        { name: 'Secret', type: 'string', jsonPath: '.status.secretName', description: 'Output Secret.' },
-        ageColumn,
-      ],
+      columns: apiKeyColumns,
     }),
     buildCrd({
       names: KINDS.RancherConnection,
