@@ -18,6 +18,8 @@ export interface EmulatorOptions {
   transitionDelayMs?: number;
   autoPurgeDelayMs?: number | 'rancher';
   seed?: { adminAccessKey?: string; adminSecretKey?: string; userAccessKey?: string; userSecretKey?: string };
+  /** Serve HTTPS with this key and certificate (PEM); `url` is then https://. */
+  tls?: { key: string; cert: string };
 }
 
 /** SeededKey is an account and its active key's clear values. */
@@ -115,11 +117,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     counter,
     faults,
     fallbackHost: () => authority,
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   const address = await listen(server, opts.port ?? 0, host);
   authority = `${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   return {
-    url: `http://${authority}`,
+    url: `${opts.tls ? 'https' : 'http'}://${authority}`,
     admin,
     user,
     environments: directory.projects().map((p) => ({ id: p.id, name: p.name })),

@@ -99,7 +99,9 @@ export function answerRancher(
   bodyText: string,
   deps: RancherApiDeps,
 ): Reply {
-  const schemasHeader = { 'X-API-Schemas': `${req.base}/${req.version}/schemas` };
+  // Cattle builds the header with the request's URL builder: a /projects/{pid} sub-context stays in it, so a
+  // client that loads its schemas from there (go-rancher, the Terraform provider) stays in the environment.
+  const schemasHeader = { 'X-API-Schemas': `${req.prefix}/schemas` };
   let reply: Reply;
   try {
     const caller = authenticate(headerValue(headers, 'authorization'), deps.keys, deps.directory);

@@ -35,7 +35,7 @@ export interface RancherRequest {
   query: URLSearchParams;
   /** Normalized route name used by request counts and fault rules, e.g. `POST /apikeys/:id?action=remove`. */
   routeName: string;
-  /** Lowercased `http://host` of the request. */
+  /** Lowercased `http://host` (or `https://host`) of the request. */
   base: string;
   /** Lowercased base for emitted links: `http://host/{v}` plus the `/projects/{pid}` sub-context if any. */
   prefix: string;
@@ -69,7 +69,12 @@ function safeDecode(segment: string): string {
 }
 
 /** parseRancherPath parses `/` or `/{v}[/projects/{pid}]/{type}[/{id}[/{link}]]`; undefined when no version matches. */
-export function parseRancherPath(method: string, rawUrl: string, host: string): RancherRequest | undefined {
+export function parseRancherPath(
+  method: string,
+  rawUrl: string,
+  host: string,
+  scheme: 'http' | 'https' = 'http',
+): RancherRequest | undefined {
   const url = new URL(rawUrl, 'http://emulator.invalid');
   const parts = url.pathname.split('/');
   while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
@@ -88,7 +93,7 @@ export function parseRancherPath(method: string, rawUrl: string, host: string): 
   }
   const rawType = rest[0];
   const action = method === 'POST' ? (url.searchParams.get('action') ?? undefined) : undefined;
-  const base = `http://${host}`.toLowerCase();
+  const base = `${scheme}://${host}`.toLowerCase();
   const prefix = `${base}/${version}${projectFromPath ? `/projects/${projectFromPath}` : ''}`.toLowerCase();
   return {
     method,

@@ -66,7 +66,8 @@ function apiKeySchema(ctx: ApiContext): Record<string, unknown> {
 }
 
 function envelope(ctx: ApiContext, id: string, plural: string): Record<string, unknown> {
-  const self = `${ctx.req.base}/${ctx.req.version}/schemas/${id.toLowerCase()}`;
+  // Schema links keep the /projects/{pid} sub-context, like every link Cattle emits (reference §1).
+  const self = `${ctx.req.prefix}/schemas/${id.toLowerCase()}`;
   return { id, type: 'schema', links: { self, collection: `${ctx.req.prefix}/${plural}` }, actions: {} };
 }
 
@@ -111,7 +112,7 @@ export function listSchemas(ctx: ApiContext): Reply {
   return json(200, {
     type: 'collection',
     resourceType: 'schema',
-    links: { self: `${ctx.req.base}/${ctx.req.version}/schemas` },
+    links: { self: `${ctx.req.prefix}/schemas` },
     createTypes: {},
     actions: {},
     data,

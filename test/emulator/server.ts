@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { errorBody, RancherApiError } from './errors.ts';
 import type { FaultRegistry } from './faults.ts';
 import { answerInspection, INSPECTION_PREFIX, type InspectionDeps } from './inspection.ts';
@@ -17,6 +18,8 @@ export interface ServerDeps {
   faults: FaultRegistry;
   /** Host:port used when a request carries no Host header. */
   fallbackHost: () => string;
+  /** A serving key and certificate (PEM): the emulator speaks HTTPS and emits https:// links. */
+  tls?: { key: string; cert: string };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -66,7 +69,8 @@ async function serveRancher(
   hung: Set<ServerResponse>,
 ) {
   const method = req.method ?? 'GET';
-  const parsed = parseRancherPath(method, req.url ?? '/', req.headers.host ?? deps.fallbackHost());
+  const host = req.headers.host ?? deps.fallbackHost();
+  const parsed = parseRancherPath(method, req.url ?? '/', host, deps.tls ? 'https' : 'http');
   const route = parsed?.routeName ?? `${method} <other>`;
   deps.counter.record(method, route);
   const fault = deps.faults.take(route);
@@ -79,7 +83,7 @@ async function serveRancher(
   }
   if (fault?.kind === 'status') {
     const reply = errorReply(fault.status ?? 503);
-    if (parsed) reply.headers = { 'X-API-Schemas': `${parsed.base}/${parsed.version}/schemas` };
+    if (parsed) reply.headers = { 'X-API-Schemas': `${parsed.prefix}/schemas` };
     return writeReply(res, reply);
   }
   if (fault?.kind === 'latency') await sleep(fault.latencyMs ?? 0);
@@ -105,9 +109,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, deps: ServerDeps
 /** createEmulatorServer builds the node:http server; hung requests are released (destroyed) when it closes. */
 export function createEmulatorServer(deps: ServerDeps): Server {
   const hung = new Set<ServerResponse>();
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res, deps, hung);
-  });
+  };
+  const options = { keepAliveTimeout: 65_000 };
+  const server: Server = deps.tls
+    ? createTlsServer({ ...options, key: deps.tls.key, cert: deps.tls.cert }, handler)
+    : createServer(options, handler);
   server.on('close', () => {
     for (const res of hung) res.destroy();
     hung.clear();
