@@ -67,6 +67,21 @@ export type RancherView =
       stagingVerified?: boolean | undefined;
     };
 
+/**
+ * AdoptView is what observe learned about the key spec.adopt names (never its secret value): the value could not
+ * be read from its Secret, or the pair was checked against Rancher (and, only when it authenticates, looked up).
+ */
+export type AdoptView =
+  | { state: 'secretMissing'; message: string }
+  | { state: 'checked'; verified: boolean; key: KeyView | undefined };
+
+/** AdoptedRecord is status.adopted: the key taken over through spec.adopt, once the Secret holds its pair. */
+export interface AdoptedRecord {
+  id: string;
+  publicValue: string;
+  at: string;
+}
+
 /** Observation is everything plan() needs, gathered read-only by observe(). */
 export interface Observation {
   now: string;
@@ -85,6 +100,8 @@ export interface Observation {
   /** Value of the rotate-requested-at annotation, if set. */
   rotateRequested: string | undefined;
   rancher: RancherView;
+  /** The key spec.adopt names, observed while its adoption is pending (see adopt/). */
+  adopt?: AdoptView;
 }
 
 /** Action is one write the executor performs, in plan order. */
@@ -100,7 +117,9 @@ export type Action =
   | { type: 'DeactivateKey'; id: string }
   | { type: 'UpdateKey'; id: string; name: string; description: string }
   | { type: 'RemoveKey'; id: string }
-  | { type: 'PurgeKey'; id: string };
+  | { type: 'PurgeKey'; id: string }
+  /** Take over an existing key (spec.adopt): name, description and marker, then the output Secret. */
+  | { type: 'AdoptKey'; id: string };
 
 /** PlannedEvent is a Kubernetes Event the plan asks for (not tied to an action). */
 export interface PlannedEvent {
@@ -133,6 +152,7 @@ export interface PlannedStatus {
   lastHandledReconcileAt?: string;
   keyCreatedAt?: string;
   rotation?: RotationStatus;
+  adopted?: AdoptedRecord;
 }
 
 /** RetiringEntry is an old key on its way out, not before notBefore (the rotation overlap). */

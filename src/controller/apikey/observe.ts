@@ -6,12 +6,21 @@ import type { KeyScope, RancherApiKey, RancherClient } from '../../rancher/index
 import type { ConnectionResolver, ObjectCache } from '../connection/resolver.ts';
 import { markerFilter, rancherDescription, releasedDescription, uidFromDescription } from '../marker.ts';
 import { describeRancherFailure } from '../rancher-failure.ts';
+import { observeAdoption } from './adopt/observe-adopt.ts';
+import { adoptionPending } from './adopt/view.ts';
 import type { DriftTracker } from './drift.ts';
 import type { Expectation, KeyInventory } from './key-inventory.ts';
 import { toKeyView } from './key-view.ts';
 import type { Observation, RancherView, SecretView } from './model.ts';
 import { rotationDue } from './plan/rotation.ts';
-import { readPair, secretNameOf, stagingNameOf, viewSecret, viewStaging } from './secret-data.ts';
+import {
+  type KeyPair,
+  readPair,
+  secretNameOf,
+  stagingNameOf,
+  viewSecret,
+  viewStaging,
+} from './secret-data.ts';
 
 /** ObserveDeps are the read-only effects observe uses. */
 export interface ObserveDeps {
@@ -37,6 +46,8 @@ export interface Observed {
   /** The Secret as the informer cache holds it (may lag behind liveSecret). */
   cachedSecret: V1Secret | undefined;
   keys: Map<string, RancherApiKey>;
+  /** The pair spec.adopt names, once it authenticated (for the executor's AdoptKey only). */
+  adoptPair?: KeyPair;
 }
 
 /** ObserveResult is an observation, an object that no longer exists, or a spec the operator cannot parse. */
@@ -112,7 +123,28 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
   const scope = { client: resolved.client, environment: apiKey.spec.environment };
   const skipMarkerList = untouched && (await deps.inventory.readable(scope));
   observation.rancher = await askRancher(apiKey, out, deleting, skipMarkerList);
+  if (!deleting && adoptionPending(apiKey)) await askAdoption(out, deps.secrets);
   return out;
+}
+
+/** askAdoption observes the key spec.adopt names (a Rancher failure is reported like askRancher's). */
+async function askAdoption(out: Observed, secrets: SecretStore): Promise<void> {
+  const { observation } = out;
+  if (!out.client || !observation.rancher.checked || 'error' in observation.rancher) return;
+  try {
+    const adoption = await observeAdoption(
+      observation.apiKey,
+      { client: out.client, scope: out.scope },
+      secrets,
+    );
+    observation.adopt = adoption.view;
+    out.adoptPair = adoption.pair;
+    if (adoption.key) out.keys.set(adoption.key.id, adoption.key);
+  } catch (err) {
+    const f = describeRancherFailure(err, `Rancher at ${out.url}`);
+    const error = { code: f.code, reason: f.reason, message: f.message, retryable: f.retryable };
+    observation.rancher = { checked: true, error };
+  }
 }
 
 /** unsettled is true when status, spec and Secret disagree, or a reconcile was requested: Rancher must be asked. */

@@ -1,5 +1,6 @@
 import { FINALIZER } from '../../../api/names.ts';
 import type { RancherApiKey } from '../../../rancher/index.ts';
+import { adoptKey } from '../adopt/adopt-key.ts';
 import type { Action, Plan } from '../model.ts';
 import type { Observed } from '../observe.ts';
 import { readPair } from '../secret-data.ts';
@@ -47,6 +48,10 @@ export async function execute(
     try {
       if (action.type === 'PromoteKey' && p.status) {
         await promoteKey(ctx, deps, lastWritten, p.status, action);
+        continue;
+      }
+      if (action.type === 'AdoptKey') {
+        await adoptKey(ctx, observed.adoptPair, action.id);
         continue;
       }
       await run(ctx, action, deps, outcome);

@@ -32,6 +32,8 @@ export function describeAction(o: Observation, a: Action): string {
       return `remove Rancher key ${a.id}`;
     case 'PurgeKey':
       return `purge Rancher key ${a.id}`;
+    case 'AdoptKey':
+      return `adopt Rancher key ${a.id}: set its name "${o.desiredName}" and this ApiKey's ownership marker, write its values to Secret ${o.secretName}`;
   }
 }
 

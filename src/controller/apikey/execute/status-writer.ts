@@ -34,6 +34,7 @@ export async function writeStatus(
   for (const f of FIELDS) next[f] = planned[f] ?? null;
   next.retiring = planned.retiring && planned.retiring.length > 0 ? planned.retiring : null;
   next.rotation = planned.rotation ?? null;
+  next.adopted = planned.adopted ?? null;
   next.plannedActions = null;
 
   const unchanged =
@@ -42,6 +43,7 @@ export async function writeStatus(
     FIELDS.every((f) => (current[f] ?? null) === next[f]) &&
     stableJson(current.retiring ?? null) === stableJson(next.retiring) &&
     stableJson(current.rotation ?? null) === stableJson(next.rotation) &&
+    stableJson(current.adopted ?? null) === stableJson(next.adopted) &&
     current.plannedActions === undefined;
   const fingerprint = JSON.stringify({
     ...next,

@@ -1,4 +1,5 @@
 import type { ConditionInput } from '../../../api/conditions.ts';
+import { adoptedRecord, planAdoption } from '../adopt/plan-adopt.ts';
 import type {
   Action,
   KeyView,
@@ -35,6 +36,7 @@ const RANCHER_WRITES = new Set<Action['type']>([
   'UpdateKey',
   'RemoveKey',
   'PurgeKey',
+  'AdoptKey',
 ]);
 
 /**
@@ -145,6 +147,8 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
   const { keys: others, entries } = retiringEntries(o, r, [current?.id, staged?.id]);
   const base = { ...keepFields(o), retiring: entries.length > 0 ? entries : undefined };
   if (!current) {
+    const adoption = planAdoption(o, base);
+    if (adoption) return adoption;
     actions.push({ type: 'CreateKey', supplyValues: canSupplyValues });
     const message =
       tampered.length > 0
@@ -197,6 +201,7 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
     accountId: key.accountId,
     keyCreatedAt,
     rotation,
+    adopted: adoptedRecord(o, current),
     conditions,
   };
   // A converged key has nothing of its own to wait for (undefined): nextPass (next-pass.ts) wakes it for the

@@ -62,6 +62,7 @@ export function keepFields(o: Observation): NonNullable<Plan['status']> {
     retiring: s.retiring,
     keyCreatedAt: s.keyCreatedAt,
     rotation: s.rotation,
+    adopted: s.adopted,
     lastHandledReconcileAt: o.apiKey.metadata.annotations?.['rancher.keyops.dev/reconcile-requested-at'],
   };
 }
