@@ -34,7 +34,10 @@ const SecretTypeSchema = z
   .refine((t) => t !== SERVICE_ACCOUNT_TOKEN, { message: `secret.type must not be ${SERVICE_ACCOUNT_TOKEN}` })
   .meta({
     'x-kubernetes-validations': [
-      { rule: `self != '${SERVICE_ACCOUNT_TOKEN}'`, message: `secret.type must not be ${SERVICE_ACCOUNT_TOKEN}` },
+      {
+        rule: `self != '${SERVICE_ACCOUNT_TOKEN}'`,
+        message: `secret.type must not be ${SERVICE_ACCOUNT_TOKEN}`,
+      },
     ],
   });
 
@@ -55,15 +58,18 @@ export const SecretTemplateSchema = z
   })
   .meta({
     description:
-      'Extra Secret data entries, data key -> template, rendered from this key\'s own values and written in the ' +
+      "Extra Secret data entries, data key -> template, rendered from this key's own values and written in the " +
       'same single write as the values (also on rotation). Text outside {{ }} is copied; an action ' +
       'concatenates fields (.publicValue, .secretValue, .url, .environment) and "string literals" and may pipe ' +
       'the result through base64, json or urlquery, e.g. `Basic {{ .publicValue ":" .secretValue | base64 }}`. ' +
       `Nothing else can be read or run. At most ${TEMPLATE_BOUNDS.maxEntries} entries of ` +
-      `${TEMPLATE_BOUNDS.maxTextLength} characters; each must render to at most 8 KiB (24 KiB together).`,
+      `${TEMPLATE_BOUNDS.maxTextLength} characters; each must render to at most 16 KiB (32 KiB together).`,
     maxProperties: TEMPLATE_BOUNDS.maxEntries,
     'x-kubernetes-validations': [
-      { rule: "self.all(k, k.size() <= 253 && k.matches('^[-._a-zA-Z0-9]+$'))", message: TEMPLATE_KEY_MESSAGE },
+      {
+        rule: "self.all(k, k.size() <= 253 && k.matches('^[-._a-zA-Z0-9]+$'))",
+        message: TEMPLATE_KEY_MESSAGE,
+      },
     ],
   });
 
@@ -137,6 +143,46 @@ const EVERY_OVERLAP_MESSAGE = 'rotation.every must be longer than rotation.overl
 const parses = (f: string) => `self.${f}.size() <= 16 && self.${f}.matches('${DURATION_PATTERN}')`;
 const OVERLAP_CEL = "(has(self.overlap) ? duration(self.overlap) : duration('10m'))";
 
+/** WORKLOAD_KINDS are the workloads a rotation may restart. */
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+
+/** RESTART_BOUNDS limit spec.rotation.restartConsumers (listed workloads). */
+export const RESTART_BOUNDS = { maxWorkloads: 32 } as const;
+
+/** RestartConsumersSchema is spec.rotation.restartConsumers: the opt-in rolling restart of consumers on rotation. */
+export const RestartConsumersSchema = z
+  .object({
+    discover: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Also restart every Deployment, StatefulSet and DaemonSet in this namespace whose pod template ' +
+          'references the Secret (env valueFrom, envFrom, a secret volume or a projected volume).',
+      ),
+    workloads: z
+      .array(
+        z
+          .object({
+            kind: z.enum(WORKLOAD_KINDS).describe('Deployment, StatefulSet or DaemonSet.'),
+            name: ObjectNameSchema.describe('Name of the workload in the ApiKey namespace.'),
+          })
+          .describe('A workload in the ApiKey namespace.'),
+      )
+      .max(RESTART_BOUNDS.maxWorkloads)
+      .optional()
+      .describe(
+        'Workloads to restart whether or not they reference the Secret (for example ones that read it through ' +
+          `a sidecar); at most ${RESTART_BOUNDS.maxWorkloads}.`,
+      ),
+  })
+  .describe(
+    'Roll consumers onto the new pair: when a rotation has written it, the operator sets the pod template ' +
+      'annotation rancher.keyops.dev/restarted-for (like kubectl rollout restart) on these workloads, and retires ' +
+      'the old key as soon as all of them have rolled out, at the latest when the overlap ends. Needs the ' +
+      'operator installed with consumer restarts on (CONSUMER_RESTARTS=true and its RBAC; see the README). Off ' +
+      'when absent.',
+  );
+
 /** RotationSchema is spec.rotation: bounded schedule and overlap, so no value can loop or overflow. */
 export const RotationSchema = z
   .object({
@@ -149,6 +195,7 @@ export const RotationSchema = z
       'How long the replaced key stays active after the Secret holds the new pair, so consumers can pick ' +
         `up the new values before the old ones stop working; at most ${ROTATION_BOUNDS.maxOverlap}.`,
     ),
+    restartConsumers: RestartConsumersSchema.optional(),
   })
   .superRefine((r, ctx) => {
     const overlap = ms(r.overlap);
@@ -297,6 +344,13 @@ export const ApiKeySpecSchema = z
           "(has(self.secret) && has(self.secret.name) ? self.secret.name : '') == " +
           "(has(oldSelf.secret) && has(oldSelf.secret.name) ? oldSelf.secret.name : '')",
         message: 'secret.name is immutable',
+      },
+      {
+        rule:
+          "(has(self.secret) && has(self.secret.type) ? self.secret.type : 'Opaque') == " +
+          "(has(oldSelf.secret) && has(oldSelf.secret.type) ? oldSelf.secret.type : 'Opaque')",
+        message:
+          'secret.type is immutable: Kubernetes cannot change the type of an existing Secret; create a new ApiKey instead',
       },
       {
         rule: '!has(self.adopt) || (has(oldSelf.adopt) && self.adopt == oldSelf.adopt)',

@@ -18,6 +18,14 @@ export const ANNOTATIONS = {
   publicValue: `${GROUP}/public-value`,
   /** On the output Secret: SHA-256 digest of the secret value, to detect tampering without a copy of it. */
   secretDigest: `${GROUP}/secret-digest`,
+  /** On the output Secret: the label keys applied from spec.secret.labels (keys only), so removed ones go. */
+  managedLabels: `${GROUP}/managed-labels`,
+  /** On the output Secret: the annotation keys applied from spec.secret.annotations (keys only). */
+  managedAnnotations: `${GROUP}/managed-annotations`,
+  /** On a retained output Secret (no owner reference): the uid of the ApiKey that manages it. */
+  apiKeyUid: `${GROUP}/apikey-uid`,
+  /** On a consumer's pod template: the publicValue of the rotation it was restarted for (a rollout restart). */
+  restartedFor: `${GROUP}/restarted-for`,
 } as const;
 
 /** LABELS the operator sets on the Secrets it owns; the Secret informer selects on managedBy. */

@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { ANNOTATIONS, LABELS } from '../api/names.ts';
 import { connectionRefOfObject } from '../controller/connection/ref.ts';
 import type { ConnectionId } from '../controller/connection/types.ts';
 import type { ObjectKey } from '../controller/object-key.ts';
@@ -38,8 +39,12 @@ export function createHandlers(
     },
     secret(o) {
       const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'ApiKey');
-      if (owner && o.metadata?.namespace)
-        enqueue.apiKey({ namespace: o.metadata.namespace, name: owner.name });
+      // A retained Secret (no owner reference) names its ApiKey in its label (the name itself when it fits; a
+      // longer name's Secret is then found at its ApiKey's next drift check).
+      const retained =
+        o.metadata?.annotations?.[ANNOTATIONS.apiKeyUid] && o.metadata.labels?.[LABELS.apiKeyName];
+      const name = owner?.name ?? (retained || undefined);
+      if (name && o.metadata?.namespace) enqueue.apiKey({ namespace: o.metadata.namespace, name });
     },
     connection(o) {
       const ns = o.metadata?.namespace;

@@ -1,5 +1,5 @@
 import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
-import { GROUP, LABELS } from '../api/names.ts';
+import { ANNOTATIONS, GROUP, LABELS } from '../api/names.ts';
 import { intern } from './resource-cache.ts';
 
 /**
@@ -75,8 +75,11 @@ export function cacheableSecret(obj: KubernetesObject): KubernetesObject {
   const annotations = strings(meta?.annotations);
   const data = strings(secret.data);
   const size = bytesOf(data) + bytesOf(labels) + bytesOf(annotations) + (secret.type?.length ?? 0);
+  // A retained output Secret (spec.secret.retention Retain) has no owner reference, only the apikey-uid mark.
+  const retained =
+    annotations?.[ANNOTATIONS.apiKeyUid] !== undefined && !meta?.ownerReferences?.some((r) => r.controller);
   const keep =
-    apiKeyControllerOf(meta) !== undefined &&
+    (apiKeyControllerOf(meta) !== undefined || retained) &&
     size <= MAX_CACHED_SECRET_BYTES &&
     annotations?.[CACHE_STRIPPED] === undefined;
   if (keep) {

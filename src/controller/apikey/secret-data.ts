@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ApiKey } from '../../api/apikey.ts';
-import { ANNOTATIONS, API_VERSION, LABELS, MANAGED_BY_VALUE } from '../../api/names.ts';
+import { ANNOTATIONS, LABELS, MANAGED_BY_VALUE } from '../../api/names.ts';
 import type { SecretView, StagingView } from './model.ts';
+import {
+  mergeMetadata,
+  ownerAnnotations,
+  ownerOf,
+  ownerReferenceOf,
+  ownerReferencesFor,
+  sameOwnerReferences,
+} from './secret-metadata.ts';
+import { checkTemplate, renderTemplate } from './secret-template.ts';
 
 /** KeyPair is a Rancher key's two values; only Secret.data and the create call ever see secretValue. */
 export interface KeyPair {
@@ -38,11 +47,15 @@ export function stagingNameOf(apiKey: ApiKey): string {
 
 /** buildStagingSecret returns the staging Secret for the next pair: owned, labelled, never mounted by consumers. */
 export function buildStagingSecret(apiKey: ApiKey, pair: KeyPair, live?: V1Secret): V1Secret {
-  const s = buildSecret(apiKey, '', pair, live);
   return {
-    ...s,
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
     metadata: {
-      ...s.metadata,
+      namespace: apiKey.metadata.namespace,
+      resourceVersion: live?.metadata?.resourceVersion,
+      // Always owned, whatever the output Secret's retention: it never outlives its ApiKey.
+      ownerReferences: [ownerReferenceOf(apiKey)],
       name: stagingNameOf(apiKey),
       labels: {
         [LABELS.managedBy]: MANAGED_BY_VALUE,
@@ -61,7 +74,8 @@ export function buildStagingSecret(apiKey: ApiKey, pair: KeyPair, live?: V1Secre
 /** viewStaging classifies the rotation staging Secret. */
 export function viewStaging(secret: V1Secret | undefined, apiKey: ApiKey): StagingView {
   if (!secret) return { state: 'absent' };
-  if (controllerOf(secret)?.uid !== apiKey.metadata.uid) return { state: 'foreign' };
+  const ref = secret.metadata?.ownerReferences?.find((r) => r.controller === true);
+  if (ref?.uid !== apiKey.metadata.uid) return { state: 'foreign' };
   const pair = readPair(secret);
   return { state: 'present', publicValue: pair?.publicValue, intact: pair !== undefined };
 }
@@ -81,65 +95,78 @@ export function dataKeysOf(apiKey: ApiKey): { publicValue: string; secretValue: 
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-/** desiredData returns Secret.data (base64) holding both values and the URL: one write carries the pair. */
+/** secretTypeOf returns the output Secret's type: spec.secret.type, Opaque by default. */
+export function secretTypeOf(apiKey: ApiKey): string {
+  return apiKey.spec.secret?.type ?? 'Opaque';
+}
+
+/**
+ * checkSecretTemplate parses spec.secret.template and proves its output bounded, or throws a TemplateError
+ * (pure: the planner refuses such a spec before anything is written).
+ */
+export function checkSecretTemplate(apiKey: ApiKey) {
+  return checkTemplate(apiKey.spec.secret?.template, Object.values(dataKeysOf(apiKey)));
+}
+
+/**
+ * desiredData returns Secret.data (base64) holding both values, the URL and the template entries rendered from
+ * them: one write carries the pair and everything derived from it. Throws a TemplateError for a bad template.
+ */
 export function desiredData(apiKey: ApiKey, url: string, pair: KeyPair): Record<string, string> {
   const k = dataKeysOf(apiKey);
-  return {
-    [k.publicValue]: b64(pair.publicValue),
-    [k.secretValue]: b64(pair.secretValue),
-    [k.url]: b64(url),
-  };
+  const rendered = renderTemplate(checkSecretTemplate(apiKey), {
+    ...pair,
+    url,
+    environment: apiKey.spec.environment ?? '',
+  });
+  const data: Record<string, string> = {};
+  for (const [key, text] of Object.entries(rendered)) data[key] = b64(text);
+  data[k.publicValue] = b64(pair.publicValue);
+  data[k.secretValue] = b64(pair.secretValue);
+  data[k.url] = b64(url);
+  return data;
 }
 
-/** desiredLabels returns the user's extra labels overlaid with the operator's own. */
-export function desiredLabels(apiKey: ApiKey): Record<string, string> {
-  return {
-    ...apiKey.spec.secret?.labels,
-    [LABELS.managedBy]: MANAGED_BY_VALUE,
-    [LABELS.apiKeyName]: labelValue(apiKey.metadata.name),
-  };
+/** operatorLabels are the labels the operator sets on the output Secret (its informer selects on managed-by). */
+function operatorLabels(apiKey: ApiKey): Record<string, string> {
+  return { [LABELS.managedBy]: MANAGED_BY_VALUE, [LABELS.apiKeyName]: labelValue(apiKey.metadata.name) };
 }
 
-/** desiredAnnotations returns the user's extra annotations overlaid with the operator's own. */
-export function desiredAnnotations(apiKey: ApiKey, pair: KeyPair): Record<string, string> {
-  return {
-    ...apiKey.spec.secret?.annotations,
-    [ANNOTATIONS.publicValue]: pair.publicValue,
-    [ANNOTATIONS.secretDigest]: secretDigest(pair.secretValue),
-  };
+/** secretMetadata returns the Secret's labels and annotations for a pair, merged declaratively over `live`. */
+function secretMetadata(apiKey: ApiKey, pair: KeyPair, live: V1Secret | undefined) {
+  return mergeMetadata(live?.metadata, {
+    userLabels: apiKey.spec.secret?.labels ?? {},
+    userAnnotations: apiKey.spec.secret?.annotations ?? {},
+    operatorLabels: operatorLabels(apiKey),
+    operatorAnnotations: {
+      [ANNOTATIONS.publicValue]: pair.publicValue,
+      [ANNOTATIONS.secretDigest]: secretDigest(pair.secretValue),
+      ...ownerAnnotations(apiKey),
+    },
+  });
 }
 
-/** buildSecret returns the complete Secret for a pair, owned by the ApiKey (merged over `live` metadata). */
+/**
+ * buildSecret returns the complete Secret for a pair, merged over `live` metadata: owned by the ApiKey (or, with
+ * retention Retain, marked by annotation only), with the spec's labels and annotations applied declaratively.
+ */
 export function buildSecret(apiKey: ApiKey, url: string, pair: KeyPair, live?: V1Secret): V1Secret {
   const name = secretNameOf(apiKey);
+  const { labels, annotations } = secretMetadata(apiKey, pair, live);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    type: 'Opaque',
+    type: secretTypeOf(apiKey),
     metadata: {
       name,
       namespace: apiKey.metadata.namespace,
       resourceVersion: live?.metadata?.resourceVersion,
-      labels: { ...live?.metadata?.labels, ...desiredLabels(apiKey) },
-      annotations: { ...live?.metadata?.annotations, ...desiredAnnotations(apiKey, pair) },
-      ownerReferences: [
-        {
-          apiVersion: API_VERSION,
-          kind: 'ApiKey',
-          name: apiKey.metadata.name,
-          uid: apiKey.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      labels,
+      annotations,
+      ownerReferences: ownerReferencesFor(apiKey, live),
     },
     data: desiredData(apiKey, url, pair),
   };
-}
-
-/** ownerOf describes the controller owner of a Secret ("ApiKey/x", "Deployment/y") or "no owner". */
-function controllerOf(secret: V1Secret): { kind: string; name: string; uid: string } | undefined {
-  return secret.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
 /**
@@ -163,8 +190,21 @@ function sameRecord(a: Record<string, string> | undefined, b: Record<string, str
   return Object.keys(x).length === keys.length && keys.every((k) => x[k] === b[k]);
 }
 
-function includes(actual: Record<string, string> | undefined, wanted: Record<string, string>): boolean {
-  return Object.entries(wanted).every(([k, v]) => actual?.[k] === v);
+/** upToDate reports whether writing the pair again would change nothing (a bad template never is). */
+function upToDate(secret: V1Secret, apiKey: ApiKey, url: string, pair: KeyPair): boolean {
+  let want: V1Secret;
+  try {
+    want = buildSecret(apiKey, url, pair, secret);
+  } catch {
+    return false;
+  }
+  return (
+    (secret.type ?? 'Opaque') === want.type &&
+    sameRecord(secret.data, want.data ?? {}) &&
+    sameRecord(secret.metadata?.labels, want.metadata?.labels ?? {}) &&
+    sameRecord(secret.metadata?.annotations, want.metadata?.annotations ?? {}) &&
+    sameOwnerReferences(secret.metadata?.ownerReferences, want.metadata?.ownerReferences)
+  );
 }
 
 /** viewSecret classifies a Secret for the planner: absent, owned by someone else, or ours (intact, up to date). */
@@ -174,21 +214,20 @@ export function viewSecret(
   url: string | undefined,
 ): SecretView {
   if (!secret) return { state: 'absent' };
-  const owner = controllerOf(secret);
+  const owner = ownerOf(secret);
   if (!owner || owner.uid !== apiKey.metadata.uid) {
     return {
       state: 'foreign',
-      owner: owner ? `${owner.kind}/${owner.name}` : 'no controller (not created by this ApiKey)',
+      owner: owner ? owner.describe : 'no controller (not created by this ApiKey)',
     };
   }
   const pair = readPair(secret);
   const publicValue = secret.metadata?.annotations?.[ANNOTATIONS.publicValue];
   if (!pair) return { state: 'owned', publicValue, intact: false, upToDate: false };
-  const upToDate =
-    url !== undefined &&
-    secret.type === 'Opaque' &&
-    sameRecord(secret.data, desiredData(apiKey, url, pair)) &&
-    includes(secret.metadata?.labels, desiredLabels(apiKey)) &&
-    includes(secret.metadata?.annotations, desiredAnnotations(apiKey, pair));
-  return { state: 'owned', publicValue, intact: true, upToDate };
+  return {
+    state: 'owned',
+    publicValue,
+    intact: true,
+    upToDate: url !== undefined && upToDate(secret, apiKey, url, pair),
+  };
 }
