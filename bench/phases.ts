@@ -239,6 +239,9 @@ export async function runLatency(ctx: PhaseContext): Promise<LatencyResult> {
 export interface DeletionResult {
   keys: number;
   seconds: number;
+  /** Seconds from the delete request to the first and to the median ApiKey gone (steady departures). */
+  firstGoneSeconds: number;
+  medianGoneSeconds: number;
   apiserverWrites: WriteCounts;
   rancher: RequestCounts;
 }
@@ -277,13 +280,23 @@ export async function runDeletion(ctx: PhaseContext, refs: readonly string[]): P
     Math.max(120_000, refs.length * 1_000),
     200,
   );
-  const gone = refs.reduce((m, r) => Math.max(m, ctx.tracker.key(r).deletedAt ?? 0), 0);
+  const goneAt = refs.map((r) => ctx.tracker.key(r).deletedAt ?? t0).sort((a, b) => a - b);
+  const gone = goneAt.at(-1) ?? t0;
   const seconds = (Math.max(gone, purgedAt) - t0) / 1000;
+  const firstGoneSeconds = ((goneAt[0] ?? t0) - t0) / 1000;
+  const medianGoneSeconds = ((goneAt[Math.floor((goneAt.length - 1) / 2)] ?? t0) - t0) / 1000;
   await sleep(2_000);
   const rancher = await env.emulator.requests();
   const writes1 = await readWriteCounts(env.cluster);
   const own = { 'DELETE apikeys': env.keyNamespaces.length };
-  return { keys: refs.length, seconds, apiserverWrites: diffWrites(writes0, writes1, own), rancher };
+  return {
+    keys: refs.length,
+    seconds,
+    firstGoneSeconds,
+    medianGoneSeconds,
+    apiserverWrites: diffWrites(writes0, writes1, own),
+    rancher,
+  };
 }
 
 /** createUnrelatedSecrets adds U Secrets the operator must not care about (as admin, in a watched namespace). */

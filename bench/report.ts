@@ -39,9 +39,19 @@ export function renderTable(r: BenchResult): string {
     ],
     [`deletion of ${r.deletionKeys} keys (finalizers gone, purged)`, `${fmt(r.deletionSeconds)} s`, ''],
     [
-      'deletion: apiserver / Rancher writes per key',
-      `${fmt(r.deletionApiserverWritesPerKey, 2)} / ${fmt(r.deletionRancherWritesPerKey, 2)}`,
+      'deletion: first / median ApiKey gone after',
+      `${fmt(r.deletionFirstGoneSeconds, 2)} / ${fmt(r.deletionMedianGoneSeconds, 2)} s`,
       '',
+    ],
+    [
+      'deletion: apiserver writes / Rancher writes / Rancher reads per key',
+      `${fmt(r.deletionApiserverWritesPerKey, 2)} / ${fmt(r.deletionRancherWritesPerKey, 2)} / ${fmt(r.deletionRancherReadsPerKey, 2)}`,
+      '≤ 3 / ≤ 3 / ≤ 3',
+    ],
+    [
+      'burst: operator CPU per new key / reconcile passes per new key',
+      `${fmt(r.operatorCpuMsPerKey, 1)} ms / ${fmt(r.reconcilesPerNewKey, 2)}`,
+      '≤ 3 ms / 1',
     ],
     ['RSS floor (only the dependencies imported)', `${fmt(r.rssMiBFloor)} MiB`, ''],
     [

@@ -55,12 +55,19 @@ export interface BenchResult {
   deletionApiserverWritesPerKey: number;
   deletionApiserverWritesByRequest: Record<string, number>;
   deletionRancherWritesPerKey: number;
+  deletionRancherReadsPerKey: number;
+  deletionFirstGoneSeconds: number;
+  deletionMedianGoneSeconds: number;
   deletionRancherCallsByRoute: Record<string, number>;
   rssMiBAfterConvergence: number;
   unrelatedSecrets: number;
   /** rssMiBBeforeUnrelatedSecrets is sampled after the latency phase (N + latencyKeys keys), the baseline for the next. */
   rssMiBBeforeUnrelatedSecrets: number;
   rssMiBWithUnrelatedSecrets: number;
+  /** Operator CPU (user + system) during the burst, per new key. */
+  operatorCpuMsPerKey: number;
+  /** ApiKey reconcile passes during the burst, per new key (1 = each new key converged in one pass). */
+  reconcilesPerNewKey: number;
   operatorCountersDuringBurst: Record<string, number>;
   benchProcessCpuSecondsDuringBurst: number;
   benchProcessLoopDelayP99Ms: number;
@@ -121,6 +128,13 @@ function gitVersion(): string {
   if (head.status !== 0) return 'unknown';
   const dirty = git(['status', '--porcelain', '--', 'src']).stdout.trim() !== '';
   return `${head.stdout.trim()}${dirty ? '+uncommitted-src' : ''}`;
+}
+
+/** apikeyReconciles sums the ApiKey controller's reconcile counter over its result labels. */
+function apikeyReconciles(counters: Record<string, number>): number {
+  return Object.entries(counters)
+    .filter(([name]) => name.startsWith('controller_runtime_reconcile_total{controller="apikey"'))
+    .reduce((sum, [, v]) => sum + v, 0);
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -242,11 +256,16 @@ export async function runBenchmark(
       deletionApiserverWritesPerKey: round(totalWrites(deletion.apiserverWrites) / deletion.keys),
       deletionApiserverWritesByRequest: deletion.apiserverWrites,
       deletionRancherWritesPerKey: round(deletion.rancher.writes / deletion.keys),
+      deletionRancherReadsPerKey: round(deletion.rancher.reads / deletion.keys),
+      deletionFirstGoneSeconds: round(deletion.firstGoneSeconds),
+      deletionMedianGoneSeconds: round(deletion.medianGoneSeconds),
       deletionRancherCallsByRoute: deletion.rancher.byRoute,
       rssMiBAfterConvergence: round(rssConverged.rss, 1),
       unrelatedSecrets: opts.unrelatedSecrets,
       rssMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated.rss, 1),
       rssMiBWithUnrelatedSecrets: round(rssUnrelated.rss, 1),
+      operatorCpuMsPerKey: round(((burst.operator.process_cpu_seconds_total ?? Number.NaN) * 1000) / N, 1),
+      reconcilesPerNewKey: round(apikeyReconciles(burst.operator) / N),
       operatorCountersDuringBurst: burst.operator,
       benchProcessCpuSecondsDuringBurst: round(burst.benchCpuSeconds, 1),
       benchProcessLoopDelayP99Ms: round(burst.benchLoopDelayP99Ms, 1),

@@ -119,7 +119,9 @@ export type Action =
   | { type: 'RemoveKey'; id: string }
   | { type: 'PurgeKey'; id: string }
   /** Take over an existing key (spec.adopt): name, description and marker, then the output Secret. */
-  | { type: 'AdoptKey'; id: string };
+  | { type: 'AdoptKey'; id: string }
+  /** Every retirement step of these keys in one pass (deletion): deactivate, remove, then purge unless stopAtRemoved. */
+  | { type: 'RetireKeys'; ids: string[]; stopAtRemoved: boolean };
 
 /** PlannedEvent is a Kubernetes Event the plan asks for (not tied to an action). */
 export interface PlannedEvent {

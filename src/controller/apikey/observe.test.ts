@@ -236,6 +236,27 @@ describe('observe: when it asks Rancher', () => {
     ]);
   });
 
+  it('a deleting ApiKey reads its key from the marker list: one Rancher read, no GET by id', async () => {
+    const deleting = { deletionTimestamp: '2026-11-26T11:00:00Z' };
+    const w = world({ apiKey: apiKeyObject({ metadata: deleting, status: readyStatus() }) });
+    w.rancher.seed({ id: '1c1', description: DESCRIPTION, ...PAIR });
+    w.storeSecret();
+    const o = await w.run();
+    expect(w.rancher.methods()).toEqual(['listKeys']);
+    expect(checked(o.observation).byId).toMatchObject({ id: '1c1', state: 'active' });
+    expect(o.keys.has('1c1')).toBe(true);
+  });
+
+  it('a deleting ApiKey whose key lost its marker out of band still finds it by id (one GET more)', async () => {
+    const deleting = { deletionTimestamp: '2026-11-26T11:00:00Z' };
+    const w = world({ apiKey: apiKeyObject({ metadata: deleting, status: readyStatus() }) });
+    w.rancher.seed({ id: '1c1', description: 'edited in the Rancher UI', ...PAIR });
+    w.storeSecret();
+    const o = await w.run();
+    expect(w.rancher.methods()).toEqual(['listKeys', 'getKey']);
+    expect(checked(o.observation).byId).toMatchObject({ id: '1c1' });
+  });
+
   it('reports a missing ApiKey as gone and an unparseable one as invalid, without asking anyone', async () => {
     const w = world();
     expect(await observe('team-a/other', { ...w, connections: undefined as never, now: () => NOW })).toEqual({

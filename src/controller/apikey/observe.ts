@@ -206,7 +206,14 @@ async function askRancher(
   };
   try {
     const status = apiKey.status;
-    const byId = remember(status?.id ? await client.getKey(status.id, out.scope) : undefined);
+    const markerList = () =>
+      client.listKeys(out.scope, { ...markerFilter(apiKey.metadata.uid), _removed: 'true' });
+    // A deletion needs the marker list anyway; the key status names is in it unless its marker was changed.
+    const listed = deleting ? await markerList() : undefined;
+    const listedById = status?.id ? listed?.find((k) => k.id === status.id) : undefined;
+    const byId = remember(
+      status?.id ? (listedById ?? (await client.getKey(status.id, out.scope))) : undefined,
+    );
     const pv = out.liveSecret ? readPair(out.liveSecret)?.publicValue : undefined;
     let bySecret: RancherApiKey | undefined;
     if (pv && byId?.publicValue === pv) bySecret = byId;
@@ -214,12 +221,8 @@ async function askRancher(
     const healthy = bySecret !== undefined && bySecret.id === status?.id;
     let marked: RancherApiKey[] = [];
     if (deleting || (!healthy && !skipMarkerList) || (status?.retiring?.length ?? 0) > 0) {
-      const listed = await client.listKeys(out.scope, {
-        ...markerFilter(apiKey.metadata.uid),
-        _removed: 'true',
-      });
       // The LIKE filter matches the marker anywhere; only the trailing, operator-written marker proves it.
-      marked = listed.filter(
+      marked = (listed ?? (await markerList())).filter(
         (k) => k.state !== 'purged' && uidFromDescription(k.description) === apiKey.metadata.uid,
       );
       for (const k of marked) remember(k);

@@ -7,7 +7,7 @@ import type { ExecuteDeps } from './execute/context.ts';
 import { execute } from './execute/execute.ts';
 import { recordPlan } from './execute/plan-mode.ts';
 import { reportCreated } from './execute/report-created.ts';
-import type { LastWritten } from './last-written.ts';
+import { type LastWritten, rememberWrite, wroteLast } from './last-written.ts';
 import type { Plan } from './model.ts';
 import { nextPass, type PassEnd, recordsDriftCheck } from './next-pass.ts';
 import { type ObserveDeps, type Observed, observe } from './observe.ts';
@@ -30,6 +30,7 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
 export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Promise<ReconcileResult> {
   try {
     const id = `${key.namespace}/${key.name}`;
+    if (finishedHere(key, deps)) return { kind: 'done' };
     const observed = await observe(id, deps);
     if ('gone' in observed) {
       deps.keyMetrics?.forgetKey(key.namespace, key.name);
@@ -54,7 +55,8 @@ export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Prom
     if (end === 'finalizerRemoved') {
       deps.drift.forget(uid);
       deps.inventory.forget(uid);
-      deps.lastWritten.delete(id);
+      // Until the informer reports it gone, a pass would see it deleting with the finalizer and ask Rancher again.
+      rememberWrite(deps.lastWritten, observation.apiKey.metadata, FINALIZED);
     }
     const now = deps.now();
     const drift = {
@@ -65,6 +67,22 @@ export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Prom
   } catch (err) {
     return { kind: 'retry', error: err instanceof Error ? err : new Error('reconcile failed') };
   }
+}
+
+/** FINALIZED is the status memory's entry for an ApiKey whose finalizer this process removed. */
+const FINALIZED = 'finalized';
+
+/** finishedHere reports an ApiKey this process released (finalizer removed) that the cache still shows. */
+function finishedHere(key: ObjectKey, deps: ReconcileDeps): boolean {
+  const uid = uidOf(deps.apiKeys.get(key.name, key.namespace));
+  return uid !== undefined && wroteLast(deps.lastWritten, { ...key, uid }, FINALIZED);
+}
+
+function uidOf(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null || !('metadata' in raw)) return undefined;
+  const meta = raw.metadata;
+  if (typeof meta !== 'object' || meta === null || !('uid' in meta)) return undefined;
+  return typeof meta.uid === 'string' ? meta.uid : undefined;
 }
 
 /** act performs the plan (or, in plan mode, records it) and says how the pass ended. */

@@ -1,6 +1,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { type ApiKey, ApiKeySchema } from '../../../api/apikey.ts';
+import { KubeError } from '../../../kube/errors.ts';
 import { type RancherApiKey, RancherError } from '../../../rancher/index.ts';
 import {
   apiKeyObject,
@@ -357,30 +358,114 @@ describe('execute: Secrets and deletion', () => {
     expect(readPair(w.secrets.get('team-a', 'ci') as V1Secret)).toEqual(PAIR);
   });
 
-  it('a deletion removes the Secret, the staging Secret and the finalizer, and writes no status after', async () => {
+  it('a deletion retires the key in one pass (one Event), removes both Secrets and the finalizer, writes no status', async () => {
     const deleting = { deletionTimestamp: '2026-11-26T11:00:00Z' };
     const w = world(apiKeyObject({ metadata: deleting }));
-    const key = w.rancher.seed({ id: '1c1', description: marked(), ...PAIR, state: 'inactive' });
+    const key = w.rancher.seed({ id: '1c1', description: marked(), ...PAIR, state: 'active' });
     const live = w.secrets.put(buildSecret(w.apiKey, URL, PAIR));
     const staging = w.secrets.put(buildStagingSecret(w.apiKey, { publicValue: 'X', secretValue: 'y' }));
     const out = await w.run(
       {
-        actions: [{ type: 'RemoveKey', id: '1c1' }, { type: 'DeleteSecret' }, { type: 'RemoveFinalizer' }],
+        actions: [
+          { type: 'RetireKeys', ids: ['1c1'], stopAtRemoved: false },
+          { type: 'DeleteSecret' },
+          { type: 'RemoveFinalizer' },
+        ],
         status: status(),
       },
       { keys: [key], liveSecret: live, liveStaging: staging },
     );
     expect(w.journal.ops()).toEqual([
+      'rancher.deactivateKey',
       'rancher.removeKey',
-      'event:RemovedKey',
+      'rancher.purgeKey',
+      'event:RetiredKey',
       'secret.delete',
       'secret.delete',
       'finalizers',
     ]);
+    expect(w.crashes).toContain('after-remove-before-purge');
     expect(w.journal.writes.at(-1)).toMatchObject({ finalizers: [] });
     expect(out.finalizerRemoved).toBe(true);
     expect(w.secrets.objects.size).toBe(0);
+    expect(w.rancher.peek('1c1')?.state).toBe('purged');
+    expect(w.resources.statusWrites()).toEqual([]);
+  });
+
+  it('RetireKeys with stopAtRemoved leaves the key removed, never purged', async () => {
+    const w = world(apiKeyObject({ metadata: { deletionTimestamp: '2026-11-26T11:00:00Z' } }));
+    const key = w.rancher.seed({ id: '1c1', description: marked(), ...PAIR, state: 'inactive' });
+    await w.run(
+      { actions: [{ type: 'RetireKeys', ids: ['1c1'], stopAtRemoved: true }, { type: 'RemoveFinalizer' }] },
+      { keys: [key] },
+    );
+    expect(w.journal.ops()).toEqual(['rancher.removeKey', 'event:RetiredKey', 'finalizers']);
     expect(w.rancher.peek('1c1')?.state).toBe('removed');
+  });
+
+  it('a key still transitioning after the wait stops the pass before the Secret and the finalizer', async () => {
+    const w = world(apiKeyObject({ metadata: { deletionTimestamp: '2026-11-26T11:00:00Z' } }));
+    const key = w.rancher.seed({ id: '1c1', description: marked(), ...PAIR, state: 'active' });
+    w.rancher.autoSettle = false;
+    const out = await w.run(
+      {
+        actions: [
+          { type: 'RetireKeys', ids: ['1c1'], stopAtRemoved: false },
+          { type: 'DeleteSecret' },
+          { type: 'RemoveFinalizer' },
+        ],
+        status: status({ conditions: [{ ...READY, status: 'False', reason: 'Deleting' }] }),
+      },
+      { keys: [key] },
+    );
+    // The Deleting status is written because the pass could not finish; nothing after the retirement ran.
+    expect(w.journal.ops()).toEqual(['rancher.deactivateKey', 'status']);
+    expect(out.finalizerRemoved).toBe(false);
+    expect(out.unfinished).toBe(true);
+    expect(w.resources.statusWrites()).toHaveLength(1);
+  });
+
+  it('a failed Rancher step stops the deletion with a Warning and is retried (nothing deleted)', async () => {
+    const w = world(apiKeyObject({ metadata: { deletionTimestamp: '2026-11-26T11:00:00Z' } }));
+    const key = w.rancher.seed({ id: '1c1', description: marked(), ...PAIR, state: 'inactive' });
+    const live = w.secrets.put(buildSecret(w.apiKey, URL, PAIR));
+    w.rancher.failNext('removeKey');
+    await expect(
+      w.run(
+        {
+          actions: [
+            { type: 'RetireKeys', ids: ['1c1'], stopAtRemoved: false },
+            { type: 'DeleteSecret' },
+            { type: 'RemoveFinalizer' },
+          ],
+        },
+        { keys: [key], liveSecret: live },
+      ),
+    ).rejects.toMatchObject({ reason: 'CannotRetireKeys' });
+    expect(w.secrets.get('team-a', 'ci')).toBeDefined();
+    expect(w.journal.ops()).not.toContain('finalizers');
+  });
+
+  it('removing the finalizer of an ApiKey that is already gone counts as done (a pass on a lagging cache)', async () => {
+    const w = world(apiKeyObject({ metadata: { deletionTimestamp: '2026-11-26T11:00:00Z' } }));
+    w.resources.fail = {
+      op: 'finalizers',
+      error: new KubeError('update finalizers of apikeys team-a/ci', { code: 404 }),
+    };
+    const out = await w.run({ actions: [{ type: 'RemoveFinalizer' }] });
+    expect(out.finalizerRemoved).toBe(true);
+    expect(w.journal.ops().filter((op) => op.startsWith('event'))).toEqual([]);
+  });
+
+  it('any other failure to remove the finalizer is reported and retried', async () => {
+    const w = world(apiKeyObject({ metadata: { deletionTimestamp: '2026-11-26T11:00:00Z' } }));
+    w.resources.fail = {
+      op: 'finalizers',
+      error: new KubeError('update finalizers of apikeys team-a/ci', { code: 409 }),
+    };
+    await expect(w.run({ actions: [{ type: 'RemoveFinalizer' }] })).rejects.toMatchObject({
+      reason: 'CannotRemoveFinalizer',
+    });
   });
 
   it('DeleteSecret never deletes a Secret that was replaced by another object meanwhile', async () => {

@@ -1,4 +1,5 @@
 import { FINALIZER } from '../../../api/names.ts';
+import { KubeError } from '../../../kube/errors.ts';
 import type { RancherApiKey } from '../../../rancher/index.ts';
 import { adoptKey } from '../adopt/adopt-key.ts';
 import type { Action, Plan } from '../model.ts';
@@ -6,6 +7,7 @@ import type { Observed } from '../observe.ts';
 import { readPair } from '../secret-data.ts';
 import { type ExecContext, type ExecuteDeps, makeContext } from './context.ts';
 import { createKey } from './create-key.ts';
+import { retireKeys } from './retire-keys.ts';
 import { promoteKey, stageKey } from './rotate-key.ts';
 import { writeStatus } from './status-writer.ts';
 
@@ -17,6 +19,8 @@ export interface ExecuteOutcome {
   /** The output Secret as this pass left it. */
   secretAfter?: import('@kubernetes/client-node').V1Secret;
   finalizerRemoved: boolean;
+  /** A key was still transitioning: the pass stopped before its remaining actions. */
+  unfinished?: boolean;
 }
 
 /** ActionError wraps a failed action with the Event reason it was reported under. */
@@ -55,6 +59,7 @@ export async function execute(
         continue;
       }
       await run(ctx, action, deps, outcome);
+      if (outcome.unfinished) break;
     } catch (err) {
       const failure = new ActionError(action.type, err);
       await ctx.event('Warning', failure.reason, failure.message, action.type);
@@ -95,13 +100,18 @@ async function run(
       return;
     case 'RemoveFinalizer':
       ctx.crash('after-purge-before-finalizer');
-      await deps.resources.setFinalizers(
-        'apikeys',
-        ns,
-        meta.name,
-        (meta.finalizers ?? []).filter((f) => f !== FINALIZER),
-        meta.resourceVersion ?? '',
-      );
+      try {
+        await deps.resources.setFinalizers(
+          'apikeys',
+          ns,
+          meta.name,
+          (meta.finalizers ?? []).filter((f) => f !== FINALIZER),
+          meta.resourceVersion ?? '',
+        );
+      } catch (err) {
+        // Gone already: an earlier pass removed the finalizer and this one ran on a cache that lagged behind.
+        if (!(err instanceof KubeError && err.code === 'NotFound')) throw err;
+      }
       outcome.finalizerRemoved = true;
       return;
     case 'CreateKey':
@@ -125,6 +135,9 @@ async function run(
       );
       return;
     }
+    case 'RetireKeys':
+      if (!(await retireKeys(ctx, action))) outcome.unfinished = true;
+      return;
     case 'DeleteSecret': {
       const uid = (ctx.liveSecret() ?? ctx.cachedSecret)?.metadata?.uid;
       if (uid && ns) await deps.secrets.delete(ns, ctx.observation.secretName, uid);

@@ -1,4 +1,5 @@
 import type { Action, KeyView, Observation, Plan } from '../model.ts';
+import { retains } from '../secret-metadata.ts';
 import { blocked, keepFields, progressing } from './status.ts';
 import { AFTER_ACTION_MS, isLive, retireStep, uniqueById, WAIT_MS } from './steps.ts';
 
@@ -48,7 +49,8 @@ export function planDeletion(o: Observation): Plan {
     return { actions: [], status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   const policy = o.apiKey.spec.deletionPolicy;
   const finish: Action[] = [
-    ...(o.secret.state === 'owned' ? [{ type: 'DeleteSecret' } as const] : []),
+    // spec.secret.retention Retain: the Secret (without an owner reference) outlives the ApiKey.
+    ...(o.secret.state === 'owned' && !retains(o.apiKey) ? [{ type: 'DeleteSecret' } as const] : []),
     { type: 'RemoveFinalizer' },
   ];
   if (policy === 'Orphan') {
@@ -113,26 +115,21 @@ export function planDeletion(o: Observation): Plan {
     });
   }
   const keys = uniqueById([r.byId, ownedBySecret(o), ...r.marked, ...r.retiring]);
-  let waiting = false;
-  for (const k of keys) {
-    const step = retireStep(k, policy === 'Remove');
-    if (typeof step === 'object') {
-      return {
-        actions: [step],
-        status: {
-          ...keepFields(o),
-          // One message for the whole deletion, so the status is written once, not per Rancher step.
-          conditions: progressing('Deleting', `retiring the Rancher key (deletionPolicy ${policy})`),
-        },
-        events: [],
-        requeueAfterMs: AFTER_ACTION_MS,
-        retry: false,
-      };
-    }
-    if (step === 'wait') waiting = true;
+  const stopAtRemoved = policy === 'Remove';
+  const pending = keys.filter((k) => retireStep(k, stopAtRemoved) !== 'done').map((k) => k.id);
+  if (pending.length === 0) {
+    return { actions: finish, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   }
-  if (waiting) {
-    return { actions: [], status: undefined, events: [], requeueAfterMs: WAIT_MS, retry: false };
-  }
-  return { actions: finish, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
+  // All steps of every key in this one pass, then the Secret and the finalizer: a deletion that has started
+  // finishes without going back to the queue, and the status below is written only if it cannot finish.
+  return {
+    actions: [{ type: 'RetireKeys', ids: pending, stopAtRemoved }, ...finish],
+    status: {
+      ...keepFields(o),
+      conditions: progressing('Deleting', `retiring the Rancher key (deletionPolicy ${policy})`),
+    },
+    events: [],
+    requeueAfterMs: WAIT_MS,
+    retry: false,
+  };
 }

@@ -408,15 +408,32 @@ describe('plan: deleted ApiKey', () => {
   const del = (over: Partial<Observation>, policy = 'Purge') =>
     obs({ deleting: true, ...over }, { deletionPolicy: policy });
 
-  it('Purge: an active key is deactivated first', () => {
-    expect(plan(del({})).actions).toEqual([{ type: 'DeactivateKey', id: '1c10' }]);
+  it('Purge: an active key is retired in one pass (all its steps), then the Secret and the finalizer go', () => {
+    const p = plan(del({}));
+    expect(p.actions).toEqual([
+      { type: 'RetireKeys', ids: ['1c10'], stopAtRemoved: false },
+      { type: 'DeleteSecret' },
+      { type: 'RemoveFinalizer' },
+    ]);
+    // Written only if the pass cannot finish (the executor skips it once the finalizer is gone).
+    expect(p.status?.conditions[0]?.reason).toBe('Deleting');
+    expect(p.events).toEqual([]);
   });
 
-  it('Purge: an inactive key is removed, a removed key purged', () => {
+  it('Purge: an inactive or removed key still has steps left; Remove stops at removed', () => {
     const inactive = key({ state: 'inactive' });
-    expect(types(del({ rancher: checked({ byId: inactive }) }))).toEqual(['RemoveKey']);
+    expect(types(del({ rancher: checked({ byId: inactive }) }))[0]).toBe('RetireKeys');
     const removed = key({ state: 'removed' });
-    expect(types(del({ rancher: checked({ byId: removed }) }))).toEqual(['PurgeKey']);
+    expect(plan(del({ rancher: checked({ byId: removed }) })).actions[0]).toEqual({
+      type: 'RetireKeys',
+      ids: ['1c10'],
+      stopAtRemoved: false,
+    });
+    expect(plan(del({ rancher: checked({ byId: inactive }) }, 'Remove')).actions[0]).toEqual({
+      type: 'RetireKeys',
+      ids: ['1c10'],
+      stopAtRemoved: true,
+    });
   });
 
   it('Purge: once purged, the Secret is deleted and then the finalizer removed', () => {
@@ -458,7 +475,9 @@ describe('plan: deleted ApiKey', () => {
   it('stray keys are retired too before the finalizer goes', () => {
     const stray = key({ id: '1c9', state: 'inactive' });
     expect(plan(del({ rancher: checked({ marked: [stray] }) })).actions).toEqual([
-      { type: 'RemoveKey', id: '1c9' },
+      { type: 'RetireKeys', ids: ['1c9'], stopAtRemoved: false },
+      { type: 'DeleteSecret' },
+      { type: 'RemoveFinalizer' },
     ]);
   });
 
