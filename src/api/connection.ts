@@ -43,8 +43,37 @@ const endpointFields = {
     .string()
     .max(65536)
     .optional()
-    .describe('PEM CA bundle to trust for the Rancher server, in addition to the system roots.'),
+    .describe(
+      'PEM CA bundle to trust for the Rancher server, in addition to the system roots (Node’s bundled ' +
+        'Mozilla roots and NODE_EXTRA_CA_CERTS) and spec.caBundleRef.',
+    ),
 };
+
+const caBundleRefFields = {
+  kind: z
+    .enum(['Secret', 'ConfigMap'])
+    .describe('Kind of the object holding the CA bundle: Secret or ConfigMap.'),
+  name: ObjectNameSchema.describe('Name of the Secret or ConfigMap.'),
+  key: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[-._a-zA-Z0-9]+$/)
+    .describe('Data key holding the PEM bundle, such as ca.crt.'),
+};
+
+const caBundleRefText =
+  'A Secret or ConfigMap key holding a PEM CA bundle to trust for the Rancher server, in addition to the ' +
+  'system roots and spec.caBundle. It is read again at every check of the connection (within seconds while ' +
+  'it is not Ready), so a renewed CA is picked up without a change here; a missing object or key, or text ' +
+  'that is not PEM certificates, leaves the connection not Ready with reason CABundleNotFound or CABundleInvalid.';
+
+// An environment URL names its API version: it must be spec.version (a v2-beta schemas URL with the default v1
+// would otherwise be refused only when the operator reads it).
+const versionRules = (['v1', 'v2-beta'] as const).map((v) => ({
+  rule: `!self.url.matches('^[^?#]*/${v}/projects/[A-Za-z0-9]+(/schemas(/[^/]*)?)?/?$') || (has(self.version) && self.version == '${v}')`,
+  message: `url is a ${v} environment URL (…/${v}/projects/<id>[/schemas]): set spec.version: ${v}`,
+}));
 
 /** RancherConnectionSpecSchema is a namespaced Rancher endpoint with credentials from a Secret in the same namespace. */
 export const RancherConnectionSpecSchema = z
@@ -53,7 +82,14 @@ export const RancherConnectionSpecSchema = z
     credentialsSecretRef: z
       .object(credentialsFields)
       .describe('Secret in the same namespace holding the Rancher access key and secret key.'),
+    caBundleRef: z
+      .object(caBundleRefFields)
+      .optional()
+      .describe(
+        `${caBundleRefText} It is read in the connection’s own namespace (there is no namespace field).`,
+      ),
   })
+  .meta({ 'x-kubernetes-validations': versionRules })
   .describe('A Rancher server and the credentials used to manage API keys on it.');
 
 /** ClusterRancherConnectionSpecSchema is a cluster-wide connection and the namespaces allowed to use it. */
@@ -68,6 +104,16 @@ export const ClusterRancherConnectionSpecSchema = z
         ),
       })
       .describe('Secret holding the Rancher access key and secret key.'),
+    caBundleRef: z
+      .object({
+        ...caBundleRefFields,
+        namespace: ObjectNameSchema.describe(
+          'Namespace of the Secret or ConfigMap. It must be the operator namespace (as for the credentials): ' +
+            'whoever may write the CA decides whom the cluster credentials are sent to.',
+        ),
+      })
+      .optional()
+      .describe(caBundleRefText),
     allowedNamespaces: z
       .object({
         names: z
@@ -99,6 +145,7 @@ export const ClusterRancherConnectionSpecSchema = z
           'with the whole Rancher account of these credentials. Default false.',
       ),
   })
+  .meta({ 'x-kubernetes-validations': versionRules })
   .describe('A cluster-wide Rancher server connection shared by the allowed namespaces.');
 
 /** ConnectionStatusSchema reports whether the credentials work and whose they are. */

@@ -10,6 +10,7 @@ import { createConnectionResolver } from '../controller/connection/resolver.ts';
 import type { ConnectionId } from '../controller/connection/types.ts';
 import type { ObjectKey } from '../controller/object-key.ts';
 import { createKubeApis } from '../kube/client.ts';
+import { createConfigMapStore } from '../kube/configmaps.ts';
 import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
 import { createResourceWriter } from '../kube/resources.ts';
@@ -109,6 +110,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     connections: caches.connections,
     clusterConnections: caches.clusterConnections,
     secrets,
+    configMaps: createConfigMapStore(apis),
     namespaceLabels: createNamespaceLabels(apis),
     makeClient: (opts) => {
       const client = createRancherClient({

@@ -10,7 +10,7 @@ import {
 } from './schemas.ts';
 import { createTransport, type HttpResponse, type Transport } from './transport.ts';
 import type { RancherClient, RancherClientOptions } from './types.ts';
-import { createRancherUrls, normalizeBaseUrl, type RancherUrls } from './urls.ts';
+import { createRancherUrls, parseRancherUrl, type RancherUrls } from './urls.ts';
 import { parseWire } from './wire.ts';
 
 export { parseWire } from './wire.ts';
@@ -38,7 +38,9 @@ function definedOnly(input: Record<string, string | undefined>): Record<string, 
  * keep-alive connection pool until close().
  */
 export function createRancherClient(opts: RancherClientOptions): RancherClient {
-  const urls = createRancherUrls(normalizeBaseUrl(opts.url), opts.version);
+  // An environment URL (…/v2-beta/projects/1a5[/schemas]) names the version and pins the environment.
+  const target = parseRancherUrl(opts.url);
+  const urls = createRancherUrls(target.base, target.version ?? opts.version, target.environment);
   const transport = createTransport({
     credentials: opts.credentials,
     userAgent: opts.userAgent ?? 'rancher-apikey-operator',

@@ -16,3 +16,4 @@ export type {
   RancherIdentity,
   WaitOptions,
 } from './types.ts';
+export { parseRancherUrl, type RancherUrlParts } from './urls.ts';

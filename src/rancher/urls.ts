@@ -9,13 +9,31 @@ export interface RancherUrls {
   readonly apiRoot: string;
   collection(scope?: KeyScope): string;
   key(id: string, scope?: KeyScope): string;
+  /** schema is the apiKey schema, in the pinned environment when there is one (identity is asked there). */
   schema(): string;
   /** rebase maps a link Rancher emitted onto our base URL, so credentials only go to the configured origin. */
   rebase(action: string, link: string): string;
 }
 
-/** normalizeBaseUrl validates an http(s) base URL and strips a trailing slash or version segment. */
-export function normalizeBaseUrl(raw: string): string {
+/**
+ * RancherUrlParts is a connection URL split into the server's base URL and what its path names after it: an
+ * API version, and an environment for an environment URL (`/v2-beta/projects/1a5`, or its schemas URL
+ * `/v2-beta/projects/1a5/schemas` as Rancher's Go client and Terraform provider take it).
+ */
+export interface RancherUrlParts {
+  base: string;
+  version?: ApiVersion;
+  environment?: string;
+}
+
+// <base>[/{v}[/projects/{pid}][/schemas[/{type}]]], the version in any casing, a trailing slash allowed.
+const API_PATH = /^(.*?)\/(v1|v2-beta)(?:\/projects\/([A-Za-z0-9]{1,64}))?(?:\/schemas(?:\/[^/]*)?)?$/i;
+
+/**
+ * parseRancherUrl validates an http(s) URL and splits it into RancherUrlParts; a path that names no version
+ * is all base URL. The environment keeps Rancher's lowercase form.
+ */
+export function parseRancherUrl(raw: string): RancherUrlParts {
   let url: URL;
   try {
     url = new URL(raw);
@@ -31,8 +49,20 @@ export function normalizeBaseUrl(raw: string): string {
       'cannot configure rancher client: url must not carry credentials or query',
     );
   }
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/(v1|v2-beta)$/i, '');
-  return `${url.origin}${path}`;
+  const path = url.pathname.replace(/\/+$/, '');
+  const m = API_PATH.exec(path);
+  if (!m) return { base: `${url.origin}${path}` };
+  const parts: RancherUrlParts = {
+    base: `${url.origin}${m[1] ?? ''}`,
+    version: (m[2] ?? '').toLowerCase() === 'v1' ? 'v1' : 'v2-beta',
+  };
+  if (m[3] !== undefined) parts.environment = m[3].toLowerCase();
+  return parts;
+}
+
+/** normalizeBaseUrl validates an http(s) base URL and strips a trailing slash and what follows the base URL. */
+export function normalizeBaseUrl(raw: string): string {
+  return parseRancherUrl(raw).base;
 }
 
 function checkedId(kind: string, id: string): string {
@@ -41,18 +71,24 @@ function checkedId(kind: string, id: string): string {
   return id;
 }
 
-/** createRancherUrls returns the URL builder for a normalized base URL and API version. */
-export function createRancherUrls(baseUrl: string, version: ApiVersion): RancherUrls {
+/**
+ * createRancherUrls returns the URL builder for a normalized base URL and API version. With a `pinned`
+ * environment (an environment URL), a call without one of its own is made in that environment, never in the
+ * account scope.
+ */
+export function createRancherUrls(baseUrl: string, version: ApiVersion, pinned?: string): RancherUrls {
   const apiRoot = `${baseUrl}/${version}`;
-  const scoped = (scope?: KeyScope): string =>
-    scope?.environment === undefined
+  const scoped = (scope?: KeyScope): string => {
+    const environment = scope?.environment ?? pinned;
+    return environment === undefined
       ? apiRoot
-      : `${apiRoot}/projects/${checkedId('environment', scope.environment)}`;
+      : `${apiRoot}/projects/${checkedId('environment', environment)}`;
+  };
   return {
     apiRoot,
     collection: (scope) => `${scoped(scope)}/apikeys`,
     key: (id, scope) => `${scoped(scope)}/apikeys/${checkedId('key', id)}`,
-    schema: () => `${apiRoot}/schemas/apikey`,
+    schema: () => `${scoped()}/schemas/apikey`,
     rebase(action, link) {
       let parsed: URL;
       try {

@@ -1,7 +1,15 @@
 import { matchesSelector } from '../../api/common.ts';
 import { ClusterRancherConnectionSchema, RancherConnectionSchema } from '../../api/connection.ts';
 import type { ApiVersion } from '../../rancher/index.ts';
-import { environmentRefusal, urlAllowed, urlNotAllowed, urlRefusal } from './policy.ts';
+import type { CaBundleRef } from './ca-bundle.ts';
+import {
+  environmentRefusal,
+  urlAllowed,
+  urlNotAllowed,
+  urlPartsOf,
+  urlRefusal,
+  urlScopeRefusal,
+} from './policy.ts';
 import type { ConnectionRef, ObjectCache, Resolved } from './types.ts';
 
 /** Endpoint is a usable connection spec: where Rancher is and which Secret holds its credentials. */
@@ -9,6 +17,8 @@ export interface Endpoint {
   url: string;
   version: ApiVersion;
   caBundle?: string;
+  /** Where more CA certificates are read (a namespaced connection's own namespace). */
+  caBundleRef?: CaBundleRef;
   secretNamespace: string;
   secretName: string;
   accessKeyKey: string;
@@ -61,7 +71,10 @@ export async function endpointOf(
       const refused = urlNotAllowed(what, deps.allowedUrls);
       return fail(refused.reason, refused.message, true);
     }
-    return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: ref.namespace };
+    const scope = urlScopeRefusal(s.url, s.version, ref.environment, what);
+    if (scope) return fail(scope.reason, scope.message, true);
+    const caBundleRef = s.caBundleRef && { ...s.caBundleRef, namespace: ref.namespace };
+    return { ...s, caBundleRef, ...credsOf(s.credentialsSecretRef), secretNamespace: ref.namespace };
   }
   if (!deps.clusterConnectionsEnabled) {
     const message = `ClusterRancherConnection ${ref.name} cannot be used: this operator serves no ClusterRancherConnections (CLUSTER_CONNECTIONS=false); use a RancherConnection in namespace ${ref.namespace}`;
@@ -91,10 +104,20 @@ export async function endpointOf(
       `credentials of cluster connections must live in the operator namespace ${deps.operatorNamespace}`;
     return fail('CredentialsNamespaceNotAllowed', message, true);
   }
-  const refused = anyNamespace ? undefined : environmentRefusal(s, ref.environment, what);
-  if (refused) return fail(refused.reason, refused.message, true);
+  if (s.caBundleRef && s.caBundleRef.namespace !== deps.operatorNamespace) {
+    const message =
+      `${what} reads spec.caBundleRef from namespace ${s.caBundleRef.namespace}; the CA of a cluster ` +
+      `connection decides whom its credentials are sent to, so it must live in the operator namespace ${deps.operatorNamespace}`;
+    return fail('CABundleNamespaceNotAllowed', message, true);
+  }
   const bad = urlRefusal(s.url, what);
   if (bad) return fail(bad.reason, bad.message, true);
+  const scope = urlScopeRefusal(s.url, s.version, ref.environment, what);
+  if (scope) return fail(scope.reason, scope.message, true);
+  // An environment URL makes an ApiKey without spec.environment an environment key: the policy checks that.
+  const environment = ref.environment ?? urlPartsOf(s.url)?.environment;
+  const refused = anyNamespace ? undefined : environmentRefusal(s, environment, what);
+  if (refused) return fail(refused.reason, refused.message, true);
   return { ...s, ...credsOf(s.credentialsSecretRef), secretNamespace: s.credentialsSecretRef.namespace };
 }
 

@@ -47,6 +47,8 @@ export async function findOrphans(
   if (includeRemoved) filter._removed = 'true';
   const scopes: (string | undefined)[] = [undefined, ...[...envs].sort()];
   const out: OrphanKey[] = [];
+  // An environment URL lists the same environment for the account scope: each key is reported once.
+  const seen = new Set<string>();
   for (const environment of scopes) {
     // The inventory spans the whole connection: it gets the large list limits (lookups keep the small ones)
     // and holds only marked keys, so a server that ignores the filter costs little memory.
@@ -57,7 +59,8 @@ export async function findOrphans(
     for (const key of await client.listKeys({ environment }, filter, options)) {
       const uid = uidFromDescription(key.description);
       const owner = ownerFromDescription(key.description);
-      if (!uid || !owner || live.has(uid)) continue;
+      if (!uid || !owner || live.has(uid) || seen.has(key.id)) continue;
+      seen.add(key.id);
       // A purge (orphanPolicy Delete) still has work on a removed key; a report has none.
       if (includeRemoved ? key.state === 'purged' : isLeavingState(key.state)) continue;
       const ns = owner.split('/')[0] ?? '';

@@ -1,5 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { CREDENTIALS } from '../../api/names.ts';
+import { parseRancherUrl, type RancherUrlParts } from '../../rancher/index.ts';
 
 /** CredentialsOptIn says whether an unlabelled Opaque Secret may hold connection credentials. */
 export type CredentialsOptIn = 'optional' | 'required';
@@ -65,6 +66,43 @@ export function urlNotAllowed(what: string, prefixes: readonly string[]): Refusa
     message:
       `${what} points spec.url outside the Rancher URLs the operator allows (${prefixes.join(', ')}); ` +
       'use one of them, or ask the cluster admin to extend ALLOWED_RANCHER_URLS',
+  };
+}
+
+/** urlPartsOf splits a connection URL (RancherUrlParts), or undefined when it is not one (urlRefusal says why). */
+export function urlPartsOf(url: string): RancherUrlParts | undefined {
+  try {
+    return parseRancherUrl(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * urlScopeRefusal checks what the path of spec.url names against the rest: its API version must be
+ * spec.version, and an environment URL (…/projects/1a5[/schemas]) serves only ApiKeys of that environment or
+ * without one (they are made in it, never in the account scope).
+ */
+export function urlScopeRefusal(
+  url: string,
+  version: string,
+  environment: string | undefined,
+  what: string,
+): Refusal | undefined {
+  const parts = urlPartsOf(url);
+  if (parts?.version !== undefined && parts.version !== version) {
+    return {
+      reason: 'VersionMismatch',
+      message: `${what} has a spec.url in API version ${parts.version} but spec.version ${version}: set spec.version: ${parts.version}`,
+    };
+  }
+  if (parts?.environment === undefined || environment === undefined || environment === parts.environment)
+    return undefined;
+  return {
+    reason: 'EnvironmentMismatch',
+    message:
+      `${what} points spec.url at environment ${parts.environment}, so it cannot serve an ApiKey for ` +
+      `environment ${environment}: drop spec.environment, set it to ${parts.environment}, or use another connection`,
   };
 }
 

@@ -1,129 +1,16 @@
-import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ApiKeySchema } from '../../api/apikey.ts';
-import type { SecretStore } from '../../kube/secrets.ts';
-import { type RancherClient, type RancherClientOptions, RancherError } from '../../rancher/index.ts';
 import {
-  type ConnectionId,
-  type ConnectionRef,
-  createConnectionResolver,
-  type Resolved,
-} from './resolver.ts';
-
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-const OPERATOR_NS = 'ops';
-
-interface Fixture {
-  secrets: Map<string, V1Secret>;
-  made: RancherClientOptions[];
-  identityCalls: number;
-  identityFails: boolean;
-  reads: number;
-  invalidated: ConnectionId[];
-  clock: { t: number };
-  timers: { fn: () => void; ms: number }[];
-}
-
-function fakeClient(f: Fixture): RancherClient {
-  const refuse = async (): Promise<never> => {
-    throw new RancherError('Unauthorized', 'list keys: HTTP 401', { status: 401 });
-  };
-  return {
-    identity: async () => {
-      f.identityCalls++;
-      if (f.identityFails) throw new RancherError('Unauthorized', 'identity: HTTP 401', { status: 401 });
-      return { accountId: '1a1', accountKind: 'admin', canSupplyValues: true };
-    },
-    getKey: async () => undefined,
-    findKeyByPublicValue: async () => undefined,
-    listKeys: refuse,
-    createKey: refuse,
-    updateKey: refuse,
-    activateKey: refuse,
-    deactivateKey: refuse,
-    removeKey: refuse,
-    purgeKey: refuse,
-    waitForTransition: async () => undefined,
-    verifyKey: async () => false,
-    close: async () => undefined,
-  };
-}
-
-function setup(opts: {
-  connections?: Record<string, unknown>;
-  clusterConnections?: Record<string, unknown>;
-  credentialsOptIn?: 'optional' | 'required';
-  allowedUrls?: string[];
-  makeClientThrows?: boolean;
-  namespaceLabels?: Record<string, Record<string, string>>;
-  clusterConnectionsEnabled?: boolean;
-}) {
-  const f: Fixture = {
-    secrets: new Map(),
-    made: [],
-    identityCalls: 0,
-    identityFails: false,
-    reads: 0,
-    invalidated: [],
-    clock: { t: 1_000_000 },
-    timers: [],
-  };
-  const store: SecretStore = {
-    read: async (ns, name) => {
-      f.reads++;
-      return f.secrets.get(`${ns}/${name}`);
-    },
-    create: async (s) => s,
-    replace: async (s) => s,
-    delete: async () => undefined,
-  };
-  const resolver = createConnectionResolver({
-    connections: { get: (name, ns) => opts.connections?.[`${ns}/${name}`] },
-    clusterConnections: { get: (name) => opts.clusterConnections?.[name] },
-    secrets: store,
-    namespaceLabels: async (name) => opts.namespaceLabels?.[name] ?? {},
-    makeClient: (o) => {
-      if (opts.makeClientThrows) throw new RancherError('Validation', 'bad url');
-      f.made.push(o);
-      return fakeClient(f);
-    },
-    operatorNamespace: OPERATOR_NS,
-    now: () => f.clock.t,
-    credentialsOptIn: opts.credentialsOptIn,
-    allowedUrls: opts.allowedUrls,
-    clusterConnectionsEnabled: opts.clusterConnectionsEnabled,
-    onInvalidated: (c) => f.invalidated.push(c),
-    setTimer: (fn, ms) => f.timers.push({ fn, ms }),
-  });
-  return { f, resolver };
-}
-
-const creds = (ns: string, extra: Partial<V1Secret> = {}, ak = 'AK-1', sk = 'SK-SECRET-1'): V1Secret => ({
-  metadata: { name: 'creds', namespace: ns, resourceVersion: '1', ...extra.metadata },
-  type: extra.type ?? 'Opaque',
-  data: { accessKey: b64(ak), secretKey: b64(sk) },
-});
-const namespaced = (url = 'https://rancher.example.com') => ({
-  metadata: { name: 'rancher', namespace: 'team-b', uid: 'c1', generation: 1 },
-  spec: { url, credentialsSecretRef: { name: 'creds' } },
-});
-const cluster = (spec: Record<string, unknown> = {}) => ({
-  metadata: { name: 'shared', uid: 'c2', generation: 1 },
-  spec: {
-    url: 'https://rancher.example.com',
-    credentialsSecretRef: { name: 'creds', namespace: OPERATOR_NS },
-    allowedNamespaces: { names: ['team-b'] },
-    ...spec,
-  },
-});
-const nsRef: ConnectionRef = { kind: 'RancherConnection', name: 'rancher', namespace: 'team-b' };
-const clusterRef = (environment?: string): ConnectionRef => ({
-  kind: 'ClusterRancherConnection',
-  name: 'shared',
-  namespace: 'team-b',
-  ...(environment ? { environment } : {}),
-});
-const refusal = (r: Resolved) => (r.view.ok ? undefined : r.view);
+  b64,
+  cluster,
+  clusterRef,
+  creds,
+  namespaced,
+  nsRef,
+  OPERATOR_NS,
+  refusal,
+  setup,
+} from './resolver.test-support.ts';
 
 describe('ClusterRancherConnection environment policy', () => {
   it('refuses an environment that is not listed, naming the field, before reading credentials', async () => {
