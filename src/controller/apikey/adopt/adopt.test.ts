@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyObject, UID } from '../../fakes.test-support.ts';
+import { UID } from '../../fakes.test-support.ts';
 import { markerToken, uidFromDescription } from '../../marker.ts';
-import { apiKeyWorld } from '../../reconcile-fakes.test-support.ts';
-import { reconcileApiKey } from '../reconcile.ts';
+import { passWorld } from '../passes.test-support.ts';
 import { readPair } from '../secret-data.ts';
 
 const PV = 'A1B2C3D4E5F6A7B8C9D0';
@@ -10,38 +9,16 @@ const SECRET = 'the-existing-secret-value';
 const adopt = { publicValue: PV, secretValueFrom: { name: 'legacy' } };
 const b64 = (v: string) => Buffer.from(v, 'utf8').toString('base64');
 
-type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> };
-
-/** world seeds an ApiKey with spec.adopt and a tenant Secret holding `secretValue`; pass() runs one pass. */
+/** world seeds an ApiKey with spec.adopt and a tenant Secret holding `secretValue`. */
 function world(opts: { secretValue?: string | null; spec?: Record<string, unknown>; fresh?: boolean } = {}) {
-  const w = apiKeyWorld();
   const metadata = opts.fresh === false ? {} : { finalizers: [] };
-  w.apiKeys.set('team-a', 'ci', apiKeyObject({ metadata, spec: { adopt, ...opts.spec } }));
+  const t = passWorld({ metadata, spec: { adopt, ...opts.spec } });
   if (opts.secretValue !== null)
-    w.secrets.put({
+    t.secrets.put({
       metadata: { name: 'legacy', namespace: 'team-a' },
       data: { secretValue: b64(opts.secretValue ?? SECRET) },
     });
-  const obj = () => w.apiKeys.get('ci', 'team-a') as Obj;
-  async function pass() {
-    const from = w.journal.writes.length;
-    await reconcileApiKey({ namespace: 'team-a', name: 'ci' }, w.deps);
-    const o = obj();
-    for (const x of w.journal.writes.slice(from)) {
-      if (x.op === 'finalizers') o.metadata.finalizers = x.finalizers;
-      if (x.op === 'status') {
-        const merged: Record<string, unknown> = { ...o.status, ...x.status };
-        o.status = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null));
-      }
-    }
-    w.apiKeys.set('team-a', 'ci', o);
-  }
-  const condition = (type: string) =>
-    (obj().status?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find(
-      (c) => c.type === type,
-    );
-  const rancherWrites = () => w.journal.ops().filter((op) => op.startsWith('rancher.'));
-  return { ...w, obj, pass, condition, rancherWrites };
+  return t;
 }
 
 describe('adopting an existing key (spec.adopt)', () => {
