@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       credentialsOptIn: 'optional',
       allowedRancherUrls: [],
       clusterConnections: true,
+      consumerRestarts: false,
       tenantSlowAfterMs: 1_000,
       operatorNamespace: 'rancher-apikey-operator-system',
     });
@@ -128,6 +129,8 @@ describe('loadConfig', () => {
   it('turns ClusterRancherConnections off with CLUSTER_CONNECTIONS=false or --cluster-connections=false', () => {
     expect(loadConfig([], { CLUSTER_CONNECTIONS: 'false' }).clusterConnections).toBe(false);
     expect(loadConfig(['--cluster-connections=false'], {}).clusterConnections).toBe(false);
+    expect(loadConfig([], { CONSUMER_RESTARTS: 'true' }).consumerRestarts).toBe(true);
+    expect(loadConfig(['--consumer-restarts=true'], {}).consumerRestarts).toBe(true);
     expect(problemsOf(() => loadConfig([], { CLUSTER_CONNECTIONS: 'off' }))).toEqual([
       expect.stringContaining('--cluster-connections / CLUSTER_CONNECTIONS'),
     ]);

@@ -119,6 +119,8 @@ export const ConfigSchema = z
     allowedRancherUrls: urlPrefixList.prefault(''),
     // Off: no ClusterRancherConnection informer (its RBAC may be omitted); ApiKeys naming one are Stalled.
     clusterConnections: boolean.prefault('true'),
+    // On: rotations restart consumer workloads that ask for it (spec.rotation.restartConsumers); needs apps RBAC.
+    consumerRestarts: boolean.prefault('false'),
     podName: z.string().min(1).optional(),
     podNamespace: namespaceName.optional(),
     operatorNamespace: namespaceName,
@@ -200,6 +202,12 @@ export const SETTING_SOURCES = {
     env: 'CLUSTER_CONNECTIONS',
     fallback: 'true',
     help: 'serve ClusterRancherConnections (false: not watched, ApiKeys naming one are Stalled ClusterConnectionsDisabled)',
+  },
+  consumerRestarts: {
+    flag: 'consumer-restarts',
+    env: 'CONSUMER_RESTARTS',
+    fallback: 'false',
+    help: 'restart Deployments/StatefulSets/DaemonSets of ApiKeys with spec.rotation.restartConsumers after a rotation (needs the consumer-restarts RBAC)',
   },
   leaderElect: {
     flag: 'leader-elect',

@@ -1,4 +1,5 @@
 import {
+  AppsV1Api,
   type ConfigurationOptions,
   CoordinationV1Api,
   CoreV1Api,
@@ -18,6 +19,8 @@ import { FIELD_MANAGER } from '../api/names.ts';
 /** KubeApis bundles the typed API clients with request options that every call must pass. */
 export interface KubeApis {
   core: CoreV1Api;
+  /** Deployments, StatefulSets and DaemonSets: only for consumer restarts (CONSUMER_RESTARTS=true). */
+  apps: AppsV1Api;
   custom: CustomObjectsApi;
   events: EventsV1Api;
   coordination: CoordinationV1Api;
@@ -81,6 +84,7 @@ export async function createKubeApis(
   };
   return {
     core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
     events: kc.makeApiClient(EventsV1Api),
     coordination: kc.makeApiClient(CoordinationV1Api),

@@ -15,6 +15,7 @@ import { createEventRecorder } from '../kube/events.ts';
 import { createLeaderElector, leaderIdentity, leaseApiFrom } from '../kube/leader-election.ts';
 import { createResourceWriter } from '../kube/resources.ts';
 import { createSecretStore } from '../kube/secrets.ts';
+import { createWorkloadStore } from '../kube/workloads.ts';
 import { registerApiKeyStatusMetrics } from '../observability/apikey-status-metrics.ts';
 import { createKeyMetrics } from '../observability/key-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -150,6 +151,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     }),
     now: Date.now,
     resources,
+    // Consumer restarts need apps RBAC that only the consumer-restarts install grants: no store without it.
+    workloads: config.consumerRestarts ? createWorkloadStore(apis) : undefined,
     events: createEventRecorder(apis, {
       instance: identity,
       fallbackNamespace: config.operatorNamespace,
@@ -158,6 +161,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     crash: o.crash,
     logger,
     lastWritten: new Map<string, string>(),
+    ownWrites: new Map(),
   };
   const connDeps = {
     connections: caches.connections,

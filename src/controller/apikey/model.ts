@@ -1,5 +1,6 @@
 import type { ApiKey } from '../../api/apikey.ts';
 import type { ConditionInput } from '../../api/conditions.ts';
+import type { ConsumersView, RestartConsumersAction } from './consumers/model.ts';
 
 /** KeyView is the part of a Rancher key the planner needs (no secret ever). */
 export interface KeyView {
@@ -102,6 +103,8 @@ export interface Observation {
   rancher: RancherView;
   /** The key spec.adopt names, observed while its adoption is pending (see adopt/). */
   adopt?: AdoptView;
+  /** The consumers a rotation restarts (spec.rotation.restartConsumers), looked at only while a restart is pending. */
+  consumers?: ConsumersView;
 }
 
 /** Action is one write the executor performs, in plan order. */
@@ -112,6 +115,7 @@ export type Action =
   | { type: 'StageKey'; supplyValues: boolean }
   | { type: 'PromoteKey'; id: string; replaces: string }
   | { type: 'WriteSecret' }
+  | RestartConsumersAction
   | { type: 'DeleteSecret' }
   | { type: 'ActivateKey'; id: string }
   | { type: 'DeactivateKey'; id: string }

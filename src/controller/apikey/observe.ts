@@ -2,12 +2,14 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { type ApiKey, ApiKeySchema } from '../../api/apikey.ts';
 import { ANNOTATIONS, FINALIZER } from '../../api/names.ts';
 import type { SecretStore } from '../../kube/secrets.ts';
+import type { WorkloadStore } from '../../kube/workloads.ts';
 import type { KeyScope, RancherApiKey, RancherClient } from '../../rancher/index.ts';
 import type { ConnectionResolver, ObjectCache } from '../connection/resolver.ts';
 import { markerFilter, rancherDescription, releasedDescription, uidFromDescription } from '../marker.ts';
 import { describeRancherFailure } from '../rancher-failure.ts';
 import { observeAdoption } from './adopt/observe-adopt.ts';
 import { adoptionPending } from './adopt/view.ts';
+import { observeConsumers } from './consumers/observe-consumers.ts';
 import type { DriftTracker } from './drift.ts';
 import type { Expectation, KeyInventory } from './key-inventory.ts';
 import { toKeyView } from './key-view.ts';
@@ -31,6 +33,8 @@ export interface ObserveDeps {
   drift: DriftTracker;
   /** inventory checks ApiKeys at rest against one key list per connection scope and drift interval. */
   inventory: KeyInventory;
+  /** Workloads, read only for a pending consumer restart; absent when the operator runs without consumer restarts. */
+  workloads?: WorkloadStore;
   now(): number;
 }
 
@@ -124,6 +128,8 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
   const skipMarkerList = untouched && (await deps.inventory.readable(scope));
   observation.rancher = await askRancher(apiKey, out, deleting, skipMarkerList);
   if (!deleting && adoptionPending(apiKey)) await askAdoption(out, deps.secrets);
+  if (!deleting)
+    observation.consumers = await observeConsumers(apiKey, secretName, deps.now(), deps.workloads);
   return out;
 }
 

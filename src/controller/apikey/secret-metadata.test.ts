@@ -13,7 +13,10 @@ const URL = 'https://r.example';
 const decode = (d: Record<string, string> | undefined) =>
   Object.fromEntries(Object.entries(d ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 /** As the apiserver returns it: with a uid and a resourceVersion. */
-const stored = (s: V1Secret): V1Secret => ({ ...s, metadata: { ...s.metadata, uid: 's-1', resourceVersion: '7' } });
+const stored = (s: V1Secret): V1Secret => ({
+  ...s,
+  metadata: { ...s.metadata, uid: 's-1', resourceVersion: '7' },
+});
 
 describe('Secret template entries and type', () => {
   it('template entries are rendered into the same data map as the values', () => {
@@ -41,7 +44,9 @@ describe('Secret template entries and type', () => {
     const next = { publicValue: 'PUB1111111111111111B', secretValue: 'n3w'.repeat(13) };
     const before = decode(desiredData(k, URL, pair));
     const after = decode(desiredData(k, URL, next));
-    expect(after.auth).toBe(`Basic ${Buffer.from(`${next.publicValue}:${next.secretValue}`).toString('base64')}`);
+    expect(after.auth).toBe(
+      `Basic ${Buffer.from(`${next.publicValue}:${next.secretValue}`).toString('base64')}`,
+    );
     expect(after.auth).not.toBe(before.auth);
   });
 
@@ -99,7 +104,9 @@ describe('declarative labels and annotations', () => {
 describe('Secret retention', () => {
   it('Delete (default): the ApiKey is the Secret’s controller owner', () => {
     const s = buildSecret(apiKey(), URL, pair);
-    expect(s.metadata?.ownerReferences).toEqual([expect.objectContaining({ uid: 'uid-1', controller: true })]);
+    expect(s.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ uid: 'uid-1', controller: true }),
+    ]);
     expect(s.metadata?.annotations).not.toHaveProperty(ANNOTATIONS.apiKeyUid);
   });
 

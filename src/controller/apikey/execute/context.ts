@@ -4,6 +4,7 @@ import { API_VERSION } from '../../../api/names.ts';
 import type { EventRecorder } from '../../../kube/events.ts';
 import type { ResourceWriter } from '../../../kube/resources.ts';
 import type { SecretStore } from '../../../kube/secrets.ts';
+import type { WorkloadStore } from '../../../kube/workloads.ts';
 import type { KeyScope, RancherApiKey, RancherClient } from '../../../rancher/index.ts';
 import type { Observation } from '../model.ts';
 import type { Observed } from '../observe.ts';
@@ -25,6 +26,8 @@ export interface ExecuteDeps {
   /** crash is the fault hook: inert unless a test turned a point on. */
   crash(point: CrashPoint): void;
   now(): number;
+  /** Restarts consumer workloads after a rotation; absent when the operator runs without consumer restarts. */
+  workloads?: WorkloadStore;
 }
 
 /** ExecContext is the per-pass state shared by the executor's steps. */

@@ -2,6 +2,7 @@ import { FINALIZER } from '../../../api/names.ts';
 import { KubeError } from '../../../kube/errors.ts';
 import type { RancherApiKey } from '../../../rancher/index.ts';
 import { adoptKey } from '../adopt/adopt-key.ts';
+import { restartConsumers } from '../consumers/restart-consumers.ts';
 import type { Action, Plan } from '../model.ts';
 import type { Observed } from '../observe.ts';
 import { readPair } from '../secret-data.ts';
@@ -135,6 +136,9 @@ async function run(
       );
       return;
     }
+    case 'RestartConsumers':
+      await restartConsumers(ctx, deps.workloads, action);
+      return;
     case 'RetireKeys':
       if (!(await retireKeys(ctx, action))) outcome.unfinished = true;
       return;

@@ -1,6 +1,7 @@
 import { type ConditionInput, conditionsEqual, mergeConditions } from '../../../api/conditions.ts';
 import { formatTimestamp } from '../../../api/time.ts';
 import { stableJson } from '../../stable-json.ts';
+import { describeWorkloads } from '../consumers/model.ts';
 import type { Action, Observation, Plan } from '../model.ts';
 import type { ExecuteDeps } from './context.ts';
 
@@ -20,6 +21,8 @@ export function describeAction(o: Observation, a: Action): string {
       return `write the values of Rancher key ${a.id} to Secret ${o.secretName}, replacing key ${a.replaces}`;
     case 'WriteSecret':
       return `rewrite Secret ${o.secretName} to match the spec`;
+    case 'RestartConsumers':
+      return `rolling restart of ${describeWorkloads(a.workloads)} onto Rancher key ${a.id}`;
     case 'DeleteSecret':
       return `delete Secret ${o.secretName}`;
     case 'UpdateKey':

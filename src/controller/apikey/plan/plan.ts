@@ -1,5 +1,6 @@
 import type { ConditionInput } from '../../../api/conditions.ts';
 import { adoptedRecord, planAdoption } from '../adopt/plan-adopt.ts';
+import { planConsumers } from '../consumers/plan-consumers.ts';
 import type {
   Action,
   KeyView,
@@ -9,6 +10,8 @@ import type {
   RancherView,
   RetiringEntry,
 } from '../model.ts';
+import { checkSecretTemplate } from '../secret-data.ts';
+import { TemplateError } from '../secret-template.ts';
 import { planDeletion } from './deletion.ts';
 import { nextRotation, overlapEnd, rotationStep, waitingUntil } from './rotation.ts';
 import { blocked, keepFields, progressing, READY_REASONS, readyTrue } from './status.ts';
@@ -63,6 +66,8 @@ function planLive(o: Observation): Plan {
       'the operator never overwrites a Secret it does not own. Delete it or set spec.secret.name.';
     return blocked(o, actions, { reason: 'SecretConflict', message, terminal: true });
   }
+  const template = templateProblem(o);
+  if (template) return blocked(o, actions, template);
   const r = o.rancher;
   if (!r.checked) return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   if ('error' in r) {
@@ -74,6 +79,21 @@ function planLive(o: Observation): Plan {
     });
   }
   return planWithRancher(o, r, actions, c.canSupplyValues);
+}
+
+/**
+ * templateProblem refuses a spec.secret.template that does not parse or whose output is not bounded, before
+ * anything is written: the Secret keeps what it holds, and nothing changes in Rancher until the spec is fixed.
+ */
+function templateProblem(o: Observation) {
+  try {
+    checkSecretTemplate(o.apiKey);
+    return undefined;
+  } catch (err) {
+    const why = err instanceof TemplateError ? err.message : 'cannot be checked';
+    const message = `spec.secret.template ${why}; Secret ${o.secretName} is left as it is until the template is fixed`;
+    return { reason: 'InvalidSecretTemplate', message, terminal: true };
+  }
 }
 
 /**
@@ -172,7 +192,9 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
   const desired = { state: o.apiKey.spec.state, name: o.desiredName, description: o.desiredDescription };
   const step = converge(current, desired);
   const rotate = step === 'done' ? rotationStep(o, current, staged, canSupplyValues) : 'done';
-  const retire = step === 'done' && rotate === 'done' ? firstRetireStep(o, others, entries) : 'done';
+  const consumers = planConsumers(o, current);
+  const retire =
+    step === 'done' && rotate === 'done' ? firstRetireStep(o, others, entries, consumers.released) : 'done';
   const next = [step, rotate, retire].find((s) => s !== 'done') ?? 'done';
   if (typeof next === 'object') actions.push(next);
 
@@ -190,8 +212,13 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
     retiring,
     promoted ? { replaces: current } : undefined,
   );
+  // Consumers restart after the pass's own step: a failing restart never holds up a retirement.
+  if (consumers.action) actions.push(consumers.action);
   const verified = verifiedCondition(o, r);
-  const conditions = [...conditionsFor(o, current, step, rotate, retire), ...(verified ? [verified] : [])];
+  const conditions = [
+    ...withRollout(conditionsFor(o, current, step, rotate, retire), consumers.waiting),
+    ...(verified ? [verified] : []),
+  ];
   const status = {
     ...base,
     retiring: retiring.length > 0 ? retiring : undefined,
@@ -213,18 +240,33 @@ function planWithRancher(o: Observation, r: Checked, actions: Action[], canSuppl
   return {
     actions,
     status: settling ? undefined : status,
-    events: [...tampered, ...verifiedEvents(o, verified)],
-    requeueAfterMs: typeof next === 'object' ? AFTER_ACTION_MS : wait,
+    events: [...tampered, ...verifiedEvents(o, verified), ...consumers.events],
+    requeueAfterMs: typeof next === 'object' ? AFTER_ACTION_MS : earliest(wait, consumers.pollMs),
     retry: false,
   };
 }
 
-function firstRetireStep(o: Observation, keys: KeyView[], entries: RetiringEntry[]): Step {
+const earliest = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);
+
+/** withRollout reports a wait for consumers to roll out in place of the generic RetiringOldKeys. */
+function withRollout(conditions: ConditionInput[], waiting: ConditionInput | undefined): ConditionInput[] {
+  if (!waiting) return conditions;
+  return conditions.map((c) => (c.type === 'Reconciling' && c.reason === 'RetiringOldKeys' ? waiting : c));
+}
+
+/** firstRetireStep returns the next retirement step; a key in `released` need not wait for its overlap to end. */
+function firstRetireStep(
+  o: Observation,
+  keys: KeyView[],
+  entries: RetiringEntry[],
+  released: string[],
+): Step {
   let waiting = false;
   const now = Date.parse(o.now);
   for (const k of keys) {
     const notBefore = entries.find((e) => e.id === k.id)?.notBefore;
-    if (notBefore && Date.parse(notBefore) > now) {
+    if (notBefore && Date.parse(notBefore) > now && !released.includes(k.id)) {
       waiting = true;
       continue;
     }
