@@ -80,6 +80,8 @@ describe('helm lint', () => {
   it.each([
     ['default values', []],
     ['watchNamespaces', [WATCH_SET]],
+    ['consumer restarts', ['consumerRestarts.enabled=true']],
+    ['consumer restarts per watched namespace', [WATCH_SET, 'consumerRestarts.enabled=true']],
     [
       'monitoring, private registry, proxy and scheduling',
       [
@@ -207,6 +209,41 @@ describe('one source of truth: the chart renders what deploy/ renders', () => {
       value: 'false',
     });
     expect(objs.filter((o) => o.metadata.name.endsWith('-leader-election'))).toEqual([]);
+  });
+
+  it('consumerRestarts.enabled=true = `kubectl kustomize deploy/overlays/consumer-restarts`; off by default, no access to workloads', async () => {
+    const [chart, overlay, defaults] = await Promise.all([
+      helmTemplate(['consumerRestarts.enabled=true']),
+      kustomize('deploy/overlays/consumer-restarts'),
+      helmTemplate([]),
+    ]);
+    expect(comparable(chart)).toEqual(comparable(overlay));
+    const appsRules = (objs: Obj[]) =>
+      objs
+        .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+        .flatMap((o) => RoleSchema.parse(o).rules)
+        .filter((r) => r.resources.some((x) => /deployments|statefulsets|daemonsets/.test(x)));
+    expect(appsRules(defaults)).toEqual([]);
+    expect(deploymentOf(defaults).spec.template.spec.containers[0]?.env.map((e) => e.name)).not.toContain(
+      'CONSUMER_RESTARTS',
+    );
+    expect(
+      appsRules(chart)
+        .flatMap((r) => r.verbs)
+        .sort(),
+    ).toEqual(['get', 'list', 'patch']);
+  });
+
+  it('consumerRestarts with watchNamespaces grants workloads only in the watched namespaces (a Role each)', async () => {
+    const objs = await helmTemplate([WATCH_SET, 'consumerRestarts.enabled=true']);
+    const granting = objs.filter(
+      (o) =>
+        (o.kind === 'ClusterRole' || o.kind === 'Role') &&
+        RoleSchema.parse(o).rules.some((r) => r.resources.includes('deployments')),
+    );
+    expect(granting.map((o) => `${o.kind}/${o.metadata.namespace}`).sort()).toEqual(
+      WATCHED.map((n) => `Role/${n}`),
+    );
   });
 });
 

@@ -170,7 +170,7 @@ describe('deploy/ manifests', () => {
 });
 
 describe('RBAC audit', () => {
-  it.each(['deploy', 'deploy/overlays/namespaced'])(
+  it.each(['deploy', 'deploy/overlays/namespaced', 'deploy/overlays/consumer-restarts'])(
     '%s uses no wildcard and leases only in a Role',
     async (dir) => {
       for (const o of rbacOf(await render(dir))) {
