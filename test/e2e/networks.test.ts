@@ -1,0 +1,202 @@
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl } from '../control-plane/testing.ts';
+import { type Emulator, startEmulator } from '../emulator/index.ts';
+import { createTestCa } from '../emulator/test-pki.ts';
+import { type ForwardProxy, startForwardProxy } from './support/forward-proxy.ts';
+import { apiKeyManifest } from './support/manifests.ts';
+import { eventually, waitForCondition } from './support/wait.ts';
+import { startWorld, type World } from './support/world.ts';
+
+// Issue 14, "Real networks": Rancher behind an HTTP proxy (CONNECT for https, absolute-URI forwarding for http,
+// NO_PROXY), a private CA from a ConfigMap trusted in addition to the default roots, and a connection URL that
+// is an environment's schemas URL. One operator process serves four namespaces, each with its own Rancher:
+//   A  https, private CA (world.emulator)       through the proxy (CONNECT), CA from a ConfigMap
+//   B  https, CA in NODE_EXTRA_CA_CERTS         through the proxy (CONNECT), an unrelated caBundle set
+//   C  http, environment schemas URL            through the proxy (absolute-URI requests)
+//   D  http                                     NO_PROXY names it: straight to Rancher
+
+let world: World;
+let proxy: ForwardProxy;
+let systemRanch: Emulator;
+let envRanch: Emulator;
+let directRanch: Emulator;
+let tmp: string;
+const privateCa = createTestCa('rancher-private-ca');
+const systemCa = createTestCa('stand-in-system-root');
+
+const portOf = (url: string) => new URL(url).port;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'e2e-networks-'));
+  // NODE_EXTRA_CA_CERTS stands in for the system store: Node adds it to its default roots.
+  const extraCas = join(tmp, 'system-roots.pem');
+  writeFileSync(extraCas, systemCa.cert);
+  proxy = await startForwardProxy();
+  systemRanch = await startEmulator({
+    transitionDelayMs: 20,
+    autoPurgeDelayMs: 600_000,
+    tls: systemCa.issue(),
+  });
+  envRanch = await startEmulator({ transitionDelayMs: 20, autoPurgeDelayMs: 600_000 });
+  directRanch = await startEmulator({ transitionDelayMs: 20, autoPurgeDelayMs: 600_000 });
+  world = await startWorld({
+    namespaceCount: 4,
+    emulator: { tls: privateCa.issue() },
+    env: {
+      HTTPS_PROXY: proxy.url,
+      HTTP_PROXY: proxy.url,
+      // Only D is excluded (host:port): the other three Rancher servers share its address, 127.0.0.1.
+      NO_PROXY: `127.0.0.1:${portOf(directRanch.url)}`,
+      NODE_EXTRA_CA_CERTS: extraCas,
+    },
+  });
+});
+
+afterAll(async () => {
+  await world?.stop();
+  await Promise.all([systemRanch?.close(), envRanch?.close(), directRanch?.close(), proxy?.close()]);
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** apply applies objects (JSON documents) as the test user. */
+async function apply(...objects: object[]): Promise<void> {
+  const r = await kubectl(['apply', '-f', '-'], {
+    input: objects.map((o) => JSON.stringify(o)).join('\n---\n'),
+  });
+  expect(r.code, r.stderr).toBe(0);
+}
+
+const credentials = (ns: string, rancher: Emulator) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'rancher-credentials', namespace: ns },
+  stringData: { accessKey: rancher.admin.accessKey, secretKey: rancher.admin.secretKey },
+});
+
+const connection = (ns: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'rancher.keyops.dev/v1alpha1',
+  kind: 'RancherConnection',
+  metadata: { name: 'rancher', namespace: ns },
+  spec: { credentialsSecretRef: { name: 'rancher-credentials' }, ...spec },
+});
+
+type Condition = { type: string; status: string; reason: string; message: string };
+
+/** connectionReady waits until the namespace's RancherConnection has Ready with that status and reason. */
+function connectionReady(custom: CustomObjectsApi, ns: string, status: string, reason: string) {
+  return eventually(`RancherConnection ${ns}/rancher Ready=${status} (${reason})`, async () => {
+    const c = (await custom.getNamespacedCustomObject({
+      group: 'rancher.keyops.dev',
+      version: 'v1alpha1',
+      plural: 'rancherconnections',
+      namespace: ns,
+      name: 'rancher',
+    })) as { status?: { conditions?: Condition[] } };
+    const ready = c.status?.conditions?.find((x) => x.type === 'Ready');
+    return ready?.status === status && ready.reason === reason ? ready : undefined;
+  });
+}
+
+const tunnelsTo = (url: string) => proxy.seen.filter((s) => s === `CONNECT 127.0.0.1:${portOf(url)}`);
+
+describe('Rancher through an HTTP proxy, private CAs and environment URLs', () => {
+  it('A: https through CONNECT, trusting a private CA read from a ConfigMap once it appears', async () => {
+    const ns = world.namespaces[0] ?? '';
+    await apply(
+      credentials(ns, world.emulator),
+      connection(ns, {
+        url: world.emulator.url,
+        caBundleRef: { kind: 'ConfigMap', name: 'rancher-ca', key: 'ca.crt' },
+      }),
+    );
+    const missing = await connectionReady(world.custom, ns, 'False', 'CABundleNotFound');
+    expect(missing.message).toBe(`ConfigMap ${ns}/rancher-ca named by spec.caBundleRef not found`);
+    await apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'rancher-ca', namespace: ns },
+      data: { 'ca.crt': privateCa.cert },
+    });
+    await connectionReady(world.custom, ns, 'True', 'CredentialsValid');
+    await apply(JSON.parse(apiKeyManifest(ns, 'through-proxy', {})));
+    const key = await waitForCondition(world.custom, ns, 'through-proxy', 'Ready', 'True', undefined, 60_000);
+    expect(world.emulator.keys().some((k) => k.id === key.status?.id)).toBe(true);
+    expect(tunnelsTo(world.emulator.url).length).toBeGreaterThan(0);
+  });
+
+  it('the apiserver is never reached through the proxy (its client does not read HTTP(S)_PROXY)', () => {
+    const server = world.kc.getCurrentCluster()?.server ?? '';
+    expect(server).toMatch(/^https:\/\//);
+    expect(proxy.seen.filter((s) => s.includes(`:${portOf(server)}`))).toEqual([]);
+  });
+
+  it('B: with a caBundle set, a certificate signed by a default root (NODE_EXTRA_CA_CERTS) is still trusted', async () => {
+    const ns = world.namespaces[1] ?? '';
+    await apply(
+      credentials(ns, systemRanch),
+      // The bundle is the private CA, which did not sign B's certificate: only the kept default roots did.
+      connection(ns, { url: systemRanch.url, caBundle: privateCa.cert }),
+      JSON.parse(apiKeyManifest(ns, 'system-root', {})),
+    );
+    await connectionReady(world.custom, ns, 'True', 'CredentialsValid');
+    await waitForCondition(world.custom, ns, 'system-root', 'Ready', 'True', undefined, 60_000);
+    expect(tunnelsTo(systemRanch.url).length).toBeGreaterThan(0);
+  });
+
+  it('C: plain http as absolute-URI requests, and an environment schemas URL makes environment keys', async () => {
+    const ns = world.namespaces[2] ?? '';
+    const url = `${envRanch.url}/v2-beta/projects/1a5/schemas`;
+    // kubectl apply refuses the URL with the default version v1, naming the fix.
+    const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], {
+      input: JSON.stringify(connection(ns, { url })),
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('url is a v2-beta environment URL');
+    await apply(
+      credentials(ns, envRanch),
+      connection(ns, { url, version: 'v2-beta' }),
+      JSON.parse(apiKeyManifest(ns, 'env-url', {})),
+      JSON.parse(apiKeyManifest(ns, 'other-env', { environment: '1a6' })),
+    );
+    const key = await waitForCondition(world.custom, ns, 'env-url', 'Ready', 'True', undefined, 60_000);
+    // The ApiKey names no environment: the URL's environment is used, not the admin account's scope.
+    expect(envRanch.keys().find((k) => k.id === key.status?.id)?.accountId).toBe('1a5');
+    const other = await waitForCondition(
+      world.custom,
+      ns,
+      'other-env',
+      'Ready',
+      'False',
+      'EnvironmentMismatch',
+    );
+    expect(other.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
+      'points spec.url at environment 1a5',
+    );
+    const forwarded = proxy.seen.filter((s) => s.startsWith('POST ') || s.startsWith('GET '));
+    expect(forwarded).toContain(`POST ${envRanch.url}/v2-beta/projects/1a5/apikeys`);
+    expect(forwarded.every((s) => s.includes(envRanch.url))).toBe(true);
+  });
+
+  it('D: a Rancher that NO_PROXY names is called directly', async () => {
+    const ns = world.namespaces[3] ?? '';
+    await apply(
+      credentials(ns, directRanch),
+      connection(ns, { url: directRanch.url }),
+      JSON.parse(apiKeyManifest(ns, 'direct', {})),
+    );
+    await waitForCondition(world.custom, ns, 'direct', 'Ready', 'True', undefined, 60_000);
+    expect(directRanch.requests().byRoute['POST /apikeys']).toBeGreaterThan(0);
+    expect(proxy.seen.filter((s) => s.includes(`:${portOf(directRanch.url)}`))).toEqual([]);
+  });
+
+  it('no credential secret appears in the operator log, whatever went through the proxy', () => {
+    const log = world.operator.lines.join('\n');
+    for (const rancher of [world.emulator, systemRanch, envRanch, directRanch])
+      expect(log).not.toContain(rancher.admin.secretKey);
+  });
+});
