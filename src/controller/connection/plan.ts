@@ -68,9 +68,13 @@ export function connectionStatus(
             : '; cannot supply key values'),
       }
     : { type: 'Ready', status: 'False' as const, reason: view.reason, message: view.message };
+  // kstatus (Flux wait) reads only Reconciling and Stalled: a connection that does not work says which it is.
+  const why = view.ok
+    ? []
+    : [{ ...ready, type: view.terminal ? 'Stalled' : 'Reconciling', status: 'True' as const }];
   return {
     observedGeneration: o.generation,
-    conditions: mergeConditions(o.status.conditions, [ready], o.now, o.generation),
+    conditions: mergeConditions(o.status.conditions, [ready, ...why], o.now, o.generation),
     accountId: identity?.accountId ?? null,
     accountKind: identity?.accountKind ?? null,
     canSupplyValues: identity?.canSupplyValues ?? null,

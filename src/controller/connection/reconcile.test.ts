@@ -50,9 +50,26 @@ describe('reconcileConnection', () => {
       requeueAfterMs: NOT_READY_RECHECK_MS,
     });
     expect(w.resources.statusWrites()[0]).toMatchObject({
-      conditions: [{ status: 'False', reason: 'URLNotAllowed' }],
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'URLNotAllowed' },
+        { type: 'Stalled', status: 'True', reason: 'URLNotAllowed' },
+      ],
     });
     expect(w.rancher.calls).toEqual([]);
+  });
+
+  it('a connection that is not usable yet says Reconciling, so kstatus (Flux wait) keeps waiting', async () => {
+    const w = setUp();
+    w.resolver.resolved = {
+      view: { ok: false, reason: 'CredentialsNotFound', message: 'no Secret yet', terminal: false },
+    };
+    await reconcileConnection(ID, w.deps);
+    expect(w.resources.statusWrites()[0]).toMatchObject({
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'CredentialsNotFound' },
+        { type: 'Reconciling', status: 'True', reason: 'CredentialsNotFound' },
+      ],
+    });
   });
 
   it('an orphaned key is reported with a Warning and left alone without orphanPolicy Delete', async () => {

@@ -1,10 +1,11 @@
--- Argo CD health check for rancher.keyops.dev ApiKey, RancherConnection and ClusterRancherConnection.
+-- Argo CD health check for every kind of rancher.keyops.dev: ApiKey, RancherConnection, ClusterRancherConnection.
 -- The resources follow kstatus: status.observedGeneration plus Ready / Reconciling / Stalled conditions.
---   Healthy      Ready=True and status.observedGeneration == metadata.generation
---   Degraded     Stalled=True (a terminal problem that needs a change: bad credentials, forbidden namespace)
---   Suspended    an ApiKey with annotation rancher.keyops.dev/paused: "true" (the operator leaves it alone)
---   Progressing  anything else (not yet observed, Reconciling, waiting on Rancher, transient errors)
--- Install: docs/install.md, "Argo CD".
+--   Healthy      Ready=True at the current generation (plan mode with nothing to change included)
+--   Degraded     Stalled=True: a problem that needs a change (bad credentials, a refused adoption, a Secret conflict)
+--   Suspended    an ApiKey annotated rancher.keyops.dev/paused: "true" (the operator leaves it alone), or in
+--                spec.mode Plan with changes it did not apply (Ready=False, reason PlanNotApplied)
+--   Progressing  anything else: not observed yet, an older generation, Reconciling, waiting on Rancher
+-- The message is the deciding condition's "reason: message". Install: docs/install.md, "Argo CD".
 local hs = {}
 
 local function condition(conditions, type)
@@ -20,11 +21,19 @@ local function condition(conditions, type)
 end
 
 local function describe(c, fallback)
-  if c ~= nil and c.message ~= nil and c.message ~= "" then
-    return c.message
+  if c == nil then
+    return fallback
   end
-  if c ~= nil and c.reason ~= nil and c.reason ~= "" then
-    return c.reason
+  local reason = c.reason or ""
+  local message = c.message or ""
+  if reason ~= "" and message ~= "" then
+    return reason .. ": " .. message
+  end
+  if message ~= "" then
+    return message
+  end
+  if reason ~= "" then
+    return reason
   end
   return fallback
 end
@@ -61,6 +70,12 @@ local ready = condition(status.conditions, "Ready")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = describe(ready, "Ready")
+  return hs
+end
+
+if ready ~= nil and ready.reason == "PlanNotApplied" then
+  hs.status = "Suspended"
+  hs.message = describe(ready, "Plan mode: changes not applied")
   return hs
 end
 
