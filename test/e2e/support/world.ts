@@ -41,10 +41,13 @@ export async function ensureCrds(): Promise<void> {
   if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
 }
 
-/** deployRbac renders deploy/ with kustomize and returns only its RBAC objects (the operator's identity). */
-export async function deployRbac(): Promise<object[]> {
-  const r = await kubectl(['kustomize', join(ROOT, 'deploy')]);
-  if (r.code !== 0) throw new Error(`cannot render deploy/ with kustomize: ${r.stderr}`);
+/**
+ * deployRbac renders deploy/ (or another kustomization under the repository, such as
+ * deploy/overlays/consumer-restarts) with kustomize and returns only its RBAC objects (the operator's identity).
+ */
+export async function deployRbac(dir = 'deploy'): Promise<object[]> {
+  const r = await kubectl(['kustomize', join(ROOT, dir)]);
+  if (r.code !== 0) throw new Error(`cannot render ${dir} with kustomize: ${r.stderr}`);
   const docs: unknown[] = loadAllYaml(r.stdout);
   return docs.filter(
     (d): d is object =>
@@ -67,6 +70,8 @@ export async function startWorld(opts: {
   emulator?: EmulatorOptions;
   env?: Record<string, string>;
   namespaceLabels?: Record<string, string>;
+  /** The kustomization whose RBAC the operator runs with; default deploy/. */
+  kustomize?: string;
 }): Promise<World> {
   const cluster = connect();
   const kc = cluster.kubeConfig();
@@ -86,7 +91,7 @@ export async function startWorld(opts: {
   const identity = await identityFromRbac(kc, {
     namespace: OPERATOR_NAMESPACE,
     serviceAccount: 'rancher-apikey-operator',
-    manifests: await deployRbac(),
+    manifests: await deployRbac(opts.kustomize),
   });
   const operatorEnv: Record<string, string> = {
     WATCH_NAMESPACES: namespaces.join(','),
