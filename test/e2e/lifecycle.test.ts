@@ -54,8 +54,8 @@ describe('ApiKey lifecycle, as a kubectl user', () => {
       name: 'ci-deployer',
     });
     const table = await kubectl(['get', 'apikeys', '-n', n]);
-    expect(table.stdout).toMatch(/NAME\s+RANCHER ID\s+STATE\s+READY\s+SECRET\s+AGE/);
-    expect(table.stdout).toMatch(/ci-deployer\s+1c\d+\s+active\s+True\s+ci-deployer-rancher/);
+    expect(table.stdout).toMatch(/NAME\s+RANCHER ID\s+STATE\s+READY\s+REASON\s+SECRET\s+AGE/);
+    expect(table.stdout).toMatch(/ci-deployer\s+1c\d+\s+active\s+True\s+KeyActive\s+ci-deployer-rancher/);
   });
 
   it('re-applying the unchanged manifests: the operator writes nothing to the apiserver or Rancher, across a drift check', async () => {
