@@ -131,6 +131,7 @@ export class FakeResources implements ResourceWriter {
   async setFinalizers(_plural: string, _ns: string | undefined, name: string, finalizers: string[]) {
     this.maybeFail('finalizers');
     this.journal.writes.push({ op: 'finalizers', name, finalizers: [...finalizers] });
+    return String(this.journal.writes.length);
   }
 
   async patchStatus(_plural: string, _ns: string | undefined, name: string, status: object) {
@@ -532,12 +533,31 @@ export function apiKeyObject(
 }
 
 /** MapCache is an ObjectCache over a Map keyed `namespace/name`. */
+/**
+ * MapCache is an informer cache. Like the apiserver, it gives every stored change a new resourceVersion: an
+ * object set with the resourceVersion it already has (a test changing it in place) gets a fresh one.
+ */
 export class MapCache {
   readonly objects = new Map<string, unknown>();
+  private seq = 0;
   get(name: string, namespace?: string): unknown {
     return structuredClone(this.objects.get(`${namespace ?? ''}/${name}`));
   }
   set(namespace: string, name: string, obj: unknown): void {
-    this.objects.set(`${namespace}/${name}`, obj);
+    const key = `${namespace}/${name}`;
+    const meta = metadataOf(obj);
+    if (
+      meta &&
+      (meta.resourceVersion === undefined ||
+        meta.resourceVersion === metadataOf(this.objects.get(key))?.resourceVersion)
+    )
+      meta.resourceVersion = `cache-${++this.seq}`;
+    this.objects.set(key, obj);
   }
+}
+
+function metadataOf(obj: unknown): { resourceVersion?: unknown } | undefined {
+  if (typeof obj !== 'object' || obj === null || !('metadata' in obj)) return undefined;
+  const meta = obj.metadata;
+  return typeof meta === 'object' && meta !== null ? meta : undefined;
 }

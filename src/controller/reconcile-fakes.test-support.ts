@@ -88,6 +88,7 @@ export function apiKeyWorld(nowIso = '2026-11-26T00:00:00Z') {
     crash: () => undefined,
     logger: createLogger({ level: 'error' }),
     lastWritten: new Map(),
+    ownWrites: new Map(),
   };
   return {
     journal,

@@ -6,14 +6,17 @@ type Plural = (typeof KINDS)[keyof typeof KINDS]['plural'];
 
 /** ResourceWriter patches metadata and status of this operator's custom resources. */
 export interface ResourceWriter {
-  /** setFinalizers replaces metadata.finalizers, guarded by resourceVersion (409 if the object changed). */
+  /**
+   * setFinalizers replaces metadata.finalizers, guarded by resourceVersion (409 if the object changed); returns
+   * the new resourceVersion.
+   */
   setFinalizers(
     plural: Plural,
     ns: string | undefined,
     name: string,
     finalizers: string[],
     rv: string,
-  ): Promise<void>;
+  ): Promise<string | undefined>;
   /** patchStatus merge-patches the status subresource; returns the new resourceVersion. */
   patchStatus(
     plural: Plural,
@@ -38,12 +41,13 @@ export function createResourceWriter(apis: KubeApis): ResourceWriter {
     async setFinalizers(plural, ns, name, finalizers, rv) {
       const body = { metadata: { resourceVersion: rv, finalizers } };
       try {
-        if (ns)
-          await custom.patchNamespacedCustomObject(
-            { ...base, plural, namespace: ns, name, body },
-            mergePatch,
-          );
-        else await custom.patchClusterCustomObject({ ...base, plural, name, body }, mergePatch);
+        const out: unknown = ns
+          ? await custom.patchNamespacedCustomObject(
+              { ...base, plural, namespace: ns, name, body },
+              mergePatch,
+            )
+          : await custom.patchClusterCustomObject({ ...base, plural, name, body }, mergePatch);
+        return rvOf(out);
       } catch (err) {
         throw new KubeError(`update finalizers of ${plural} ${ns ?? ''}/${name}`, err);
       }

@@ -22,13 +22,16 @@ function setUp(over: Parameters<typeof apiKeyObject>[0] = {}, nowIso?: string) {
   async function pass() {
     const result = await reconcileApiKey(KEY, w.deps);
     const writes = w.journal.writes.slice(seen);
+    // FakeResources answers each ApiKey write with the journal length as its resourceVersion.
+    writes.forEach((write, i) => apply(write, String(seen + i + 1)));
     seen = w.journal.writes.length;
-    for (const write of writes) apply(write);
     return { result, writes, apiserver: writes.filter((x) => APISERVER.has(x.op)).map((x) => x.op) };
   }
-  function apply(write: Write) {
+  function apply(write: Write, resourceVersion: string) {
     const obj = w.apiKeys.get('ci', 'team-a') as Record<string, Record<string, unknown>> | undefined;
     if (!obj) return;
+    if (write.op === 'finalizers' || write.op === 'status')
+      obj.metadata = { ...obj.metadata, resourceVersion };
     if (write.op === 'finalizers') {
       obj.metadata = { ...obj.metadata, finalizers: write.finalizers };
       if (write.finalizers.length === 0 && obj.metadata?.deletionTimestamp) {
@@ -65,12 +68,58 @@ describe('reconcileApiKey', () => {
     expect(result).toEqual({ kind: 'done', requeueAfterMs: 600_000 });
   });
 
+  it('the echo of its own writes wakes no second pass: a cache showing any state the pass wrote asks nobody', async () => {
+    const t = setUp(fresh);
+    const first = await t.pass();
+    expect([...first.apiserver].sort()).toEqual(['event', 'finalizers', 'secret.create', 'status']);
+    const obj = t.apiKeys.get('ci', 'team-a') as { metadata: Record<string, unknown> };
+    const finalizerVersion = String(first.writes.findIndex((x) => x.op === 'finalizers') + 1);
+    // The cache has the finalizer patch but not yet the status patch (the order the watch may deliver them).
+    t.apiKeys.set('team-a', 'ci', {
+      ...obj,
+      metadata: { ...obj.metadata, resourceVersion: finalizerVersion },
+    });
+    t.rancher.calls.length = 0;
+    t.secrets.reads.length = 0;
+    const echo = await t.pass();
+    expect(echo).toMatchObject({ result: { kind: 'done' }, writes: [] });
+    // It keeps the first pass's wake-up (the drift check), and nothing else happened.
+    expect(echo.result).toMatchObject({
+      requeueAfterMs: first.result.kind === 'done' ? first.result.requeueAfterMs : -1,
+    });
+    expect(t.rancher.calls).toEqual([]);
+    expect(t.secrets.reads).toEqual([]);
+  });
+
+  it('a change by someone else after its writes (a new ApiKey or Secret version) makes the pass run', async () => {
+    const t = setUp(fresh);
+    await t.pass();
+    const obj = t.apiKeys.get('ci', 'team-a') as { metadata: Record<string, unknown> };
+    t.apiKeys.set('team-a', 'ci', { ...obj, metadata: { ...obj.metadata, resourceVersion: 'someone-else' } });
+    const apiKeyChanged = await t.pass();
+    expect(apiKeyChanged.result).toMatchObject({ kind: 'done', requeueAfterMs: expect.any(Number) });
+    // The Secret replaced behind the operator (tampered data): the pass runs and restores it.
+    const secret = t.secrets.get('team-a', 'ci');
+    t.secrets.put({
+      ...secret,
+      data: { ...secret?.data, secretValue: Buffer.from('tampered').toString('base64') },
+    });
+    const restored = await t.pass();
+    expect(restored.apiserver).toContain('secret.replace');
+    // And the Secret deleted behind the operator is news too, though the first pass started without one.
+    t.secrets.objects.delete('team-a/ci');
+    const recreated = await t.pass();
+    expect(recreated.writes.length).toBeGreaterThan(0);
+  });
+
   it('the steady state writes nothing, asks Rancher nothing and wakes at the sooner of drift check and rotation', async () => {
     // Rancher says the key was created at 2026-01-01T00:00:00Z: with rotation every 1h, it is due at 01:00.
     const t = setUp({ ...fresh, spec: { rotation: { every: '1h' } } }, '2026-01-01T00:45:00Z');
     t.deps.drift = new FakeDrift(3_600_000);
     await t.pass();
     const calls = t.rancher.calls.length;
+    // A relist hands the same object back under a new resourceVersion: the pass runs, from the caches only.
+    t.apiKeys.set('team-a', 'ci', t.apiKeys.get('ci', 'team-a'));
     const { result, writes } = await t.pass();
     expect(writes).toEqual([]);
     expect(t.rancher.calls.length).toBe(calls);
@@ -108,7 +157,7 @@ describe('reconcileApiKey', () => {
     const obj = t.apiKeys.get('ci', 'team-a') as { metadata: Record<string, unknown> };
     t.apiKeys.set('team-a', 'ci', {
       ...obj,
-      metadata: { ...obj.metadata, deletionTimestamp: '2026-11-26T00:00:00Z' },
+      metadata: { ...obj.metadata, deletionTimestamp: '2026-11-26T00:00:00Z', resourceVersion: 'deleted' },
     });
     t.rancher.calls.length = 0;
     const { result, apiserver } = await t.pass();
@@ -124,7 +173,10 @@ describe('reconcileApiKey', () => {
     const t = setUp(fresh);
     await t.pass();
     const obj = t.apiKeys.get('ci', 'team-a') as { metadata: Record<string, unknown> };
-    const deleting = { ...obj, metadata: { ...obj.metadata, deletionTimestamp: '2026-11-26T00:00:00Z' } };
+    const deleting = {
+      ...obj,
+      metadata: { ...obj.metadata, deletionTimestamp: '2026-11-26T00:00:00Z', resourceVersion: 'deleted' },
+    };
     t.apiKeys.set('team-a', 'ci', deleting);
     await t.pass();
     t.apiKeys.set('team-a', 'ci', deleting); // the informer has not seen the deletion yet
