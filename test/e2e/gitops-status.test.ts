@@ -62,6 +62,10 @@ function kstatus(o: Live): 'Current' | 'InProgress' | 'Failed' {
   return is('Stalled') ? 'Failed' : 'Current';
 }
 
+/** patchApiKey merge-patches an ApiKey of the test namespace with kubectl. */
+const patchApiKey = (name: string, patch: string, ...extra: string[]) =>
+  kubectl(['patch', 'apikey', name, '-n', ns(), '--type=merge', '-p', patch, ...extra]);
+
 const ready = (o: Live) => o.status?.conditions?.find((c) => c.type === 'Ready');
 const settled = async (kind: string, name: string, reason: string, namespaced = true) =>
   eventually(`${kind}/${name} Ready reason ${reason}`, async () => {
@@ -97,17 +101,7 @@ describe('printer columns and conditions', () => {
       lastTransitionTime: '2026-01-01T00:00:00Z',
     };
     const patch = JSON.stringify({ status: { conditions: [c, c] } });
-    const r = await kubectl([
-      'patch',
-      'apikey',
-      'columns',
-      '-n',
-      ns(),
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      patch,
-    ]);
+    const r = await patchApiKey('columns', patch, '--subresource=status');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/Duplicate value/);
   });
@@ -127,16 +121,7 @@ describe('plan mode keeps kstatus and Argo CD honest', () => {
   });
 
   it('an existing key switched to plan mode with nothing to change: Ready=True PlanNoChanges at the new generation', async () => {
-    const r = await kubectl([
-      'patch',
-      'apikey',
-      'columns',
-      '-n',
-      ns(),
-      '--type=merge',
-      '-p',
-      '{"spec":{"mode":"Plan"}}',
-    ]);
+    const r = await patchApiKey('columns', '{"spec":{"mode":"Plan"}}');
     expect(r.code, r.stderr).toBe(0);
     const o = await settled('apikey', 'columns', 'PlanNoChanges');
     expect(o.metadata.generation).toBe(2);
