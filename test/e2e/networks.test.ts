@@ -114,8 +114,12 @@ describe('Rancher through an HTTP proxy, private CAs and environment URLs', () =
         caBundleRef: { kind: 'ConfigMap', name: 'rancher-ca', key: 'ca.crt' },
       }),
     );
+    await apply(JSON.parse(apiKeyManifest(ns, 'through-proxy', {})));
     const missing = await connectionReady(world.custom, ns, 'False', 'CABundleNotFound');
     expect(missing.message).toBe(`ConfigMap ${ns}/rancher-ca named by spec.caBundleRef not found`);
+    // The ApiKey says the same, and nothing reached Rancher yet.
+    await waitForCondition(world.custom, ns, 'through-proxy', 'Ready', 'False', 'CABundleNotFound');
+    expect(world.emulator.keys().filter((k) => k.name === 'through-proxy')).toEqual([]);
     await apply({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -123,7 +127,6 @@ describe('Rancher through an HTTP proxy, private CAs and environment URLs', () =
       data: { 'ca.crt': privateCa.cert },
     });
     await connectionReady(world.custom, ns, 'True', 'CredentialsValid');
-    await apply(JSON.parse(apiKeyManifest(ns, 'through-proxy', {})));
     const key = await waitForCondition(world.custom, ns, 'through-proxy', 'Ready', 'True', undefined, 60_000);
     expect(world.emulator.keys().some((k) => k.id === key.status?.id)).toBe(true);
     expect(tunnelsTo(world.emulator.url).length).toBeGreaterThan(0);
