@@ -232,4 +232,25 @@ describe('consumers that follow a rotation (spec.rotation.restartConsumers)', ()
     expect(after.metadata?.generation).toBe(victim.metadata?.generation);
     expect(restartedFor(after)).toBeUndefined();
   });
+  // Last: it restarts the operator without consumer restarts.
+  it('an operator running without consumer restarts (CONSUMER_RESTARTS=false) touches no workload and says so', async () => {
+    await world.restartOperator({ env: { CONSUMER_RESTARTS: 'false' } });
+    const n = ns(1);
+    await apply(deployment(n, 'api', 'envFrom', 'nope'));
+    await apply(apiKeyManifest(n, 'nope', { rotation: { overlap: '3s', restartConsumers: {} } }));
+    const first = await waitForCondition(world.custom, n, 'nope', 'Ready', 'True');
+    const before = await readDeployment(n, 'api');
+    await rotate(n, 'nope', 'n-1', first);
+    await eventually('ConsumerRestartsDisabled Event', async () =>
+      (await events(n, 'nope')).includes('ConsumerRestartsDisabled') ? true : undefined,
+    );
+    await eventually(
+      'old key purged after the overlap',
+      async () => (rancherKey(first.status?.id)?.state === 'purged' ? true : undefined),
+      60_000,
+    );
+    const after = await readDeployment(n, 'api');
+    expect(after.metadata?.generation).toBe(before.metadata?.generation);
+    expect(restartedFor(after)).toBeUndefined();
+  });
 });
