@@ -11,25 +11,35 @@ import { requireLua, runLua } from './lua.ts';
 // reconcile), run in Debian's Lua 5.1 against live objects captured by test/e2e/gitops-status.test.ts.
 
 interface Customization {
-  'health.lua': string;
-  actions: string;
+  'health.lua'?: string;
+  actions?: string;
 }
 interface Actions {
   'discovery.lua': string;
   definitions: { name: string; 'action.lua': string }[];
 }
 
-/** shipped reads the Lua as Argo CD will: out of the committed ConfigMap, not out of the .lua files. */
-function shipped(): { health: string; discovery: string; action: (name: string) => string } {
+const KINDS = ['ApiKey', 'RancherConnection', 'ClusterRancherConnection'];
+const globMatch = (pattern: string, key: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*')}$`).test(key);
+
+/**
+ * argo reads the Lua out of the committed ConfigMap and resolves it for a kind as Argo CD's util/lua does: health
+ * from the exact group/kind entry, else the first wildcard entry that matches; actions from the exact entry only.
+ */
+function argo(kind: string): { health: string; discovery: string; action: (name: string) => string } {
   const cm = load(readFileSync(ARGOCD_CM_FILE, 'utf8')) as { data: Record<string, string> };
   const all = load(cm.data['resource.customizations'] ?? '') as Record<string, Customization>;
-  expect(Object.keys(all)).toEqual([ARGOCD_KEY]);
-  const entry = all[ARGOCD_KEY] as Customization;
-  const actions = load(entry.actions) as Actions;
+  const key = `rancher.keyops.dev/${kind}`;
+  const health =
+    all[key]?.['health.lua'] ??
+    Object.entries(all).find(([k, v]) => globMatch(k, key) && v['health.lua'])?.[1]['health.lua'] ??
+    '';
+  const actions = load(all[key]?.actions ?? '{}') as Partial<Actions>;
   return {
-    health: entry['health.lua'],
-    discovery: actions['discovery.lua'],
-    action: (name) => actions.definitions.find((d) => d.name === name)?.['action.lua'] ?? '',
+    health,
+    discovery: actions['discovery.lua'] ?? '',
+    action: (name) => actions.definitions?.find((d) => d.name === name)?.['action.lua'] ?? '',
   };
 }
 
@@ -44,7 +54,16 @@ function withoutAnnotations(o: { metadata: Record<string, unknown> }): unknown {
 describe('deploy/argocd', () => {
   it('argocd-cm.yaml is generated from the .lua files (run `npm run argocd` after changing one)', () => {
     expect(readFileSync(ARGOCD_CM_FILE, 'utf8')).toBe(renderArgocdCm());
-    expect(shipped().health).toBe(readFileSync(join(ARGOCD_DIR, 'health.lua'), 'utf8'));
+    const cm = load(readFileSync(ARGOCD_CM_FILE, 'utf8')) as { data: Record<string, string> };
+    const all = load(cm.data['resource.customizations'] ?? '') as Record<string, Customization>;
+    // One wildcard entry holds the health check; the per-kind entries hold actions only, so it applies to all.
+    expect(
+      Object.entries(all)
+        .filter(([, v]) => v['health.lua'])
+        .map(([k]) => k),
+    ).toEqual([ARGOCD_KEY]);
+    for (const kind of KINDS)
+      expect(argo(kind).health).toBe(readFileSync(join(ARGOCD_DIR, 'health.lua'), 'utf8'));
   });
 
   it('fixtures cover all three kinds and every health', () => {
@@ -60,7 +79,7 @@ describe('deploy/argocd', () => {
   it.each(fixtures().map((f) => [f.name, f] as const))(
     'health of the captured %s is what the e2e run saw',
     (_name, f) => {
-      expect(runLua(shipped().health, f.object)).toEqual(f.health);
+      expect(runLua(argo(f.object.kind).health, f.object)).toEqual(f.health);
     },
   );
 
@@ -68,27 +87,29 @@ describe('deploy/argocd', () => {
     const healthy = fixtures().find((f) => f.name === 'apikey-healthy')?.object;
     if (!healthy) throw new Error('no apikey-healthy fixture');
     const newer = { ...healthy, metadata: { ...healthy.metadata, generation: 2 } };
-    expect(runLua(shipped().health, newer)).toEqual({
+    expect(runLua(argo('ApiKey').health, newer)).toEqual({
       status: 'Progressing',
       message: 'Waiting for the operator to observe generation 2',
     });
-    expect(runLua(shipped().health, { ...healthy, status: undefined })).toMatchObject({
+    expect(runLua(argo('ApiKey').health, { ...healthy, status: undefined })).toMatchObject({
       status: 'Progressing',
     });
     const conditions = [...((healthy.status?.conditions as object[]) ?? [])];
     conditions.push({ type: 'Stalled', status: 'True', reason: 'X', message: 'y' });
-    expect(runLua(shipped().health, { ...healthy, status: { ...healthy.status, conditions } })).toEqual({
+    expect(runLua(argo('ApiKey').health, { ...healthy, status: { ...healthy.status, conditions } })).toEqual({
       status: 'Degraded',
       message: 'X: y',
     });
   });
 
-  it('discovery offers reconcile on every kind and rotate on an ApiKey', () => {
+  it('Argo CD finds reconcile on every kind and rotate on an ApiKey, each discovered and defined', () => {
     const names = (kind: string) =>
-      Object.keys(runLua(shipped().discovery, { kind, metadata: { name: 'x' } }) as object).sort();
+      Object.keys(runLua(argo(kind).discovery, { kind, metadata: { name: 'x' } }) as object).sort();
     expect(names('ApiKey')).toEqual(['reconcile', 'rotate']);
     expect(names('RancherConnection')).toEqual(['reconcile']);
     expect(names('ClusterRancherConnection')).toEqual(['reconcile']);
+    for (const kind of KINDS)
+      for (const n of names(kind)) expect(argo(kind).action(n), `${kind} ${n}`).not.toBe('');
   });
 
   it.each([
@@ -97,14 +118,14 @@ describe('deploy/argocd', () => {
   ])('action %s sets %s to the current time and changes nothing else', (action, annotation) => {
     for (const f of fixtures().filter((x) => x.object.kind === 'ApiKey')) {
       const before = Date.now() - 1_000;
-      const after = runLua(shipped().action(action), f.object) as typeof f.object;
+      const after = runLua(argo('ApiKey').action(action), f.object) as typeof f.object;
       const { [annotation]: token, ...rest } = (after.metadata.annotations ?? {}) as Record<string, string>;
       expect(token, f.name).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(Date.parse(token ?? '')).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
       expect(rest).toEqual(f.object.metadata.annotations ?? {});
       expect(withoutAnnotations(after)).toEqual(withoutAnnotations(f.object));
     }
-    const bare = runLua(shipped().action(action), { kind: 'ApiKey', metadata: { name: 'x' } }) as {
+    const bare = runLua(argo('ApiKey').action(action), { kind: 'ApiKey', metadata: { name: 'x' } }) as {
       metadata: { annotations: Record<string, string> };
     };
     expect(Object.keys(bare.metadata.annotations)).toEqual([annotation]);
