@@ -5,6 +5,7 @@
 import { type V1Secret, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../control-plane/testing.ts';
+import { apiserverWrites } from './support/apiserver-metrics.ts';
 import { apiKeyManifest, designManifests } from './support/manifests.ts';
 import {
   type ApiKeyObject,
@@ -186,6 +187,23 @@ describe('declarative labels and annotations on the Secret', () => {
     const d = await readSecretValues(world.core, n, 'meta');
     expect(JSON.stringify(s.metadata?.annotations)).not.toContain(d?.secretValue ?? '<none>');
     await waitForCondition(world.custom, n, 'meta', 'Ready', 'True');
+  });
+});
+
+describe('steady state', () => {
+  it('template entries, declarative metadata and a retained Secret are not rewritten across a drift check', async () => {
+    const n = ns(1);
+    await setup(1, 'still', {
+      secret: { retention: 'Retain', labels: { team: 'b' }, annotations: { note: 'x' }, template: TEMPLATE },
+    });
+    await waitForCondition(world.custom, ns(0), 'tpl', 'Ready', 'True');
+    await waitForCondition(world.custom, n, 'meta', 'Ready', 'True');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = await apiserverWrites();
+    world.emulator.resetRequests();
+    await new Promise((r) => setTimeout(r, 5_000)); // longer than DRIFT_CHECK_INTERVAL=3s
+    expect((await apiserverWrites()) - before).toBe(0);
+    expect(world.emulator.requests().writes).toBe(0);
   });
 });
 
