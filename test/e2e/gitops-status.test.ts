@@ -267,3 +267,34 @@ describe('Argo CD health (deploy/argocd/health.lua in Lua 5.1) on live objects o
     }
   });
 });
+
+describe('Argo CD resource actions (deploy/argocd, in Lua 5.1) on a live ApiKey', () => {
+  /** runAction runs an action script on the live object and applies its annotations, as Argo CD patches the result. */
+  async function runAction(name: string, action: string): Promise<string> {
+    const before = await live('apikey', name);
+    const after = runLua(readFileSync(join(ARGOCD_DIR, `${action}.lua`), 'utf8'), before) as Live;
+    const patch = JSON.stringify({ metadata: { annotations: after.metadata.annotations } });
+    const r = await patchApiKey(name, patch);
+    expect(r.code, r.stderr).toBe(0);
+    return after.metadata.annotations?.[`${GROUP}/${action}-requested-at`] ?? '';
+  }
+
+  it('rotate replaces the key; reconcile runs a full check; each token is echoed in status', async () => {
+    const k = await settled('apikey', 'healthy', 'KeyActive');
+    const id = (k.status as { id?: string }).id;
+    const rotateToken = await runAction('healthy', 'rotate');
+    const rotated = await eventually('rotation by the Argo CD action', async () => {
+      const o = await live('apikey', 'healthy');
+      const s = o.status as { id?: string; rotation?: { lastHandledRotateAt?: string } };
+      return s.rotation?.lastHandledRotateAt === rotateToken && s.id !== id ? o : undefined;
+    });
+    expect(health(rotated).status).toBe('Healthy');
+    const reconcileToken = await runAction('healthy', 'reconcile');
+    await eventually('reconcile by the Argo CD action', async () => {
+      const o = await live('apikey', 'healthy');
+      return (o.status as { lastHandledReconcileAt?: string }).lastHandledReconcileAt === reconcileToken
+        ? o
+        : undefined;
+    });
+  });
+});
