@@ -184,6 +184,8 @@ describe('adopting an existing key', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/unknown field "spec\.adopt\.secretValueFrom\.namespace"/);
     expect(await getApiKey(world.custom, teamB(), 'cross-ns')).toBeUndefined();
+    const explain = await kubectl(['explain', 'apikey.spec.adopt.secretValueFrom']);
+    expect(explain.stdout).toMatch(/another namespace cannot be named/);
 
     await apply(apiKeyManifest(teamB(), 'plain', { environment: env() }));
     const later = apiKeyManifest(teamB(), 'plain', adoptSpec('A1B2C3D4E5F6A7B8C9D0', 'copied'));
