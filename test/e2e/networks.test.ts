@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { createTestCa } from '../emulator/test-pki.ts';
 import { type ForwardProxy, startForwardProxy } from './support/forward-proxy.ts';
 import { apiKeyManifest } from './support/manifests.ts';
 import { eventually, waitForCondition } from './support/wait.ts';
-import { startWorld, type World } from './support/world.ts';
+import { OPERATOR_NAMESPACE, startWorld, type World } from './support/world.ts';
 
 // Issue 14, "Real networks": Rancher behind an HTTP proxy (CONNECT for https, absolute-URI forwarding for http,
 // NO_PROXY), a private CA from a ConfigMap trusted in addition to the default roots, and a connection URL that
@@ -30,6 +31,8 @@ const privateCa = createTestCa('rancher-private-ca');
 const systemCa = createTestCa('stand-in-system-root');
 
 const portOf = (url: string) => new URL(url).port;
+const suffix = randomBytes(3).toString('hex');
+const clusterNames = [`networks-ca-${suffix}`, `networks-foreign-ca-${suffix}`];
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'e2e-networks-'));
@@ -45,7 +48,7 @@ beforeAll(async () => {
   envRanch = await startEmulator({ transitionDelayMs: 20, autoPurgeDelayMs: 600_000 });
   directRanch = await startEmulator({ transitionDelayMs: 20, autoPurgeDelayMs: 600_000 });
   world = await startWorld({
-    namespaceCount: 4,
+    namespaceCount: 5,
     emulator: { tls: privateCa.issue() },
     env: {
       HTTPS_PROXY: proxy.url,
@@ -58,6 +61,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const name of clusterNames)
+    await kubectl(['delete', 'clusterrancherconnection', name, '--ignore-not-found', '--wait=false']);
+  for (const name of ['networks-creds', 'networks-ca'].map((n) => `${n}-${suffix}`))
+    await kubectl(['delete', 'secret,configmap', '-n', OPERATOR_NAMESPACE, name, '--ignore-not-found']);
   await world?.stop();
   await Promise.all([systemRanch?.close(), envRanch?.close(), directRanch?.close(), proxy?.close()]);
   await rm(tmp, { recursive: true, force: true });
@@ -195,6 +202,86 @@ describe('Rancher through an HTTP proxy, private CAs and environment URLs', () =
     await waitForCondition(world.custom, ns, 'direct', 'Ready', 'True', undefined, 60_000);
     expect(directRanch.requests().byRoute['POST /apikeys']).toBeGreaterThan(0);
     expect(proxy.seen.filter((s) => s.includes(`:${portOf(directRanch.url)}`))).toEqual([]);
+  });
+
+  it('a tenant cannot point caBundleRef at another namespace: the field does not exist and kubectl apply says so', async () => {
+    const ns = world.namespaces[0] ?? '';
+    const r = await kubectl(['apply', '--dry-run=server', '-f', '-'], {
+      input: JSON.stringify(
+        connection(ns, {
+          url: world.emulator.url,
+          caBundleRef: {
+            kind: 'ConfigMap',
+            name: 'rancher-ca',
+            key: 'ca.crt',
+            namespace: OPERATOR_NAMESPACE,
+          },
+        }),
+      ),
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('unknown field "spec.caBundleRef.namespace"');
+  });
+
+  it('E: a ClusterRancherConnection reads its CA from the operator namespace, never from a tenant namespace', async () => {
+    const ns = world.namespaces[4] ?? '';
+    const [trusted, foreign] = clusterNames as [string, string];
+    const creds = `networks-creds-${suffix}`;
+    const ca = `networks-ca-${suffix}`;
+    const cluster = (name: string, caNamespace: string) => ({
+      apiVersion: 'rancher.keyops.dev/v1alpha1',
+      kind: 'ClusterRancherConnection',
+      metadata: { name },
+      spec: {
+        url: world.emulator.url,
+        credentialsSecretRef: { name: creds, namespace: OPERATOR_NAMESPACE },
+        caBundleRef: { kind: 'Secret', name: ca, key: 'ca.crt', namespace: caNamespace },
+        allowedNamespaces: { names: [ns] },
+        allowAccountKeys: true,
+      },
+    });
+    const caSecret = (namespace: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: ca, namespace },
+      stringData: { 'ca.crt': privateCa.cert },
+    });
+    await apply(
+      {
+        ...credentials(OPERATOR_NAMESPACE, world.emulator),
+        metadata: { name: creds, namespace: OPERATOR_NAMESPACE },
+      },
+      caSecret(OPERATOR_NAMESPACE),
+      // The tenant's namespace holds a CA too: the foreign connection must not use it.
+      caSecret(ns),
+      cluster(trusted, OPERATOR_NAMESPACE),
+      cluster(foreign, ns),
+      JSON.parse(
+        apiKeyManifest(ns, 'cluster-ca', {
+          connectionRef: { kind: 'ClusterRancherConnection', name: trusted },
+        }),
+      ),
+      JSON.parse(
+        apiKeyManifest(ns, 'foreign-ca', {
+          connectionRef: { kind: 'ClusterRancherConnection', name: foreign },
+        }),
+      ),
+    );
+    await waitForCondition(world.custom, ns, 'cluster-ca', 'Ready', 'True', undefined, 60_000);
+    const refused = await waitForCondition(
+      world.custom,
+      ns,
+      'foreign-ca',
+      'Ready',
+      'False',
+      'CABundleNamespaceNotAllowed',
+    );
+    expect(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
+      `must live in the operator namespace ${OPERATOR_NAMESPACE}`,
+    );
+    // Rancher names keys after their ApiKey: the trusted one is there, the refused one never arrived.
+    expect(world.emulator.keys().some((k) => k.name === 'cluster-ca')).toBe(true);
+    expect(world.emulator.keys().filter((k) => k.name === 'foreign-ca')).toEqual([]);
   });
 
   it('no credential secret appears in the operator log, whatever went through the proxy', () => {
