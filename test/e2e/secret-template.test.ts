@@ -151,6 +151,28 @@ describe('spec.secret.type and spec.secret.template', () => {
     expect(fixed.status?.publicValue).toBe(after?.publicValue);
   });
 
+  it('a built-in type without its required data keys is Stalled InvalidSecretType before a key is created', async () => {
+    const n = ns(0);
+    const keysBefore = world.emulator.keys().length;
+    await apply(apiKeyManifest(n, 'basic', { secret: { type: 'kubernetes.io/basic-auth' } }));
+    const k = await waitForCondition(world.custom, n, 'basic', 'Stalled', 'True');
+    expect(condition(k, 'Ready')).toMatchObject({ reason: 'InvalidSecretType' });
+    expect(condition(k, 'Ready')?.message).toMatch(/needs the data key username or password/);
+    expect(await readSecretValues(world.core, n, 'basic')).toBeUndefined();
+    expect(world.emulator.keys().length).toBe(keysBefore);
+  });
+
+  it('kubectl explain documents the new fields', async () => {
+    const template = await kubectl(['explain', 'apikey.spec.secret.template']);
+    expect(template.stdout).toMatch(/base64/);
+    expect(template.stdout).toMatch(/\.publicValue/);
+    const retention = await kubectl(['explain', 'apikey.spec.secret.retention']);
+    expect(retention.stdout).toMatch(/Retain \(no owner reference/);
+    const restart = await kubectl(['explain', 'apikey.spec.rotation.restartConsumers']);
+    expect(restart.stdout).toMatch(/restarted-for/);
+    expect(restart.stdout).toMatch(/discover/);
+  });
+
   it('secret.type cannot be changed (Kubernetes cannot change a Secret’s type): refused at apply time', async () => {
     const r = await kubectl(['apply', '-f', '-'], {
       input: apiKeyManifest(ns(0), 'tpl', tplSpec(TEMPLATE, 'Opaque')),

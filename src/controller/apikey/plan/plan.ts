@@ -10,10 +10,9 @@ import type {
   RancherView,
   RetiringEntry,
 } from '../model.ts';
-import { checkSecretTemplate } from '../secret-data.ts';
-import { TemplateError } from '../secret-template.ts';
 import { planDeletion } from './deletion.ts';
 import { nextRotation, overlapEnd, rotationStep, waitingUntil } from './rotation.ts';
+import { secretSpecProblem } from './secret-spec.ts';
 import { blocked, keepFields, progressing, READY_REASONS, readyTrue } from './status.ts';
 import { AFTER_ACTION_MS, converge, isLive, retireStep, uniqueById, WAIT_MS } from './steps.ts';
 
@@ -66,8 +65,8 @@ function planLive(o: Observation): Plan {
       'the operator never overwrites a Secret it does not own. Delete it or set spec.secret.name.';
     return blocked(o, actions, { reason: 'SecretConflict', message, terminal: true });
   }
-  const template = templateProblem(o);
-  if (template) return blocked(o, actions, template);
+  const refused = secretSpecProblem(o);
+  if (refused) return blocked(o, actions, refused);
   const r = o.rancher;
   if (!r.checked) return { actions, status: undefined, events: [], requeueAfterMs: undefined, retry: false };
   if ('error' in r) {
@@ -79,21 +78,6 @@ function planLive(o: Observation): Plan {
     });
   }
   return planWithRancher(o, r, actions, c.canSupplyValues);
-}
-
-/**
- * templateProblem refuses a spec.secret.template that does not parse or whose output is not bounded, before
- * anything is written: the Secret keeps what it holds, and nothing changes in Rancher until the spec is fixed.
- */
-function templateProblem(o: Observation) {
-  try {
-    checkSecretTemplate(o.apiKey);
-    return undefined;
-  } catch (err) {
-    const why = err instanceof TemplateError ? err.message : 'cannot be checked';
-    const message = `spec.secret.template ${why}; Secret ${o.secretName} is left as it is until the template is fixed`;
-    return { reason: 'InvalidSecretTemplate', message, terminal: true };
-  }
 }
 
 /**

@@ -39,6 +39,23 @@ describe('plan: the Secret spec', () => {
     expect(plan(obs({ template: { env: 'X={{ .url }}' } })).actions).toEqual([{ type: 'WriteSecret' }]);
   });
 
+  it('a built-in type without the data keys the apiserver requires is Stalled InvalidSecretType before any write', () => {
+    const p = plan(obs({ type: 'kubernetes.io/basic-auth' }, { secret: { state: 'absent' } }));
+    expect(p.actions).toEqual([]);
+    expect(p.status?.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'Ready',
+        reason: 'InvalidSecretType',
+        message: expect.stringMatching(/needs the data key username or password/),
+      }),
+    );
+    const ok = obs({ type: 'kubernetes.io/basic-auth', template: { username: '{{ .publicValue }}' } });
+    expect(plan(ok).actions).toEqual([{ type: 'WriteSecret' }]);
+    const renamed = obs({ type: 'kubernetes.io/basic-auth', keys: { publicValue: 'username' } });
+    expect(plan(renamed).actions).toEqual([{ type: 'WriteSecret' }]);
+    expect(plan(obs({ type: 'example.com/rancher-key' })).actions).toEqual([{ type: 'WriteSecret' }]);
+  });
+
   it('deletion with retention Retain leaves the Secret; Delete deletes it', () => {
     const deleting = { deletionPolicy: 'Orphan' };
     const o = (secret: object) => {
