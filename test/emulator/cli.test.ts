@@ -1,8 +1,12 @@
 // The standalone CLI: startup lines, a working Rancher at the printed URL, clean exit on SIGTERM, exit 2 on bad flags.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { selfSigned } from './test-pki.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
@@ -44,7 +48,23 @@ describe('emulator CLI', () => {
     }
   });
 
-  it.each([['--port', 'abc'], ['--bogus'], ['--auto-purge-ms', 'soon']])(
+  it('serves HTTPS with --tls-cert and --tls-key and prints an https:// RANCHER_URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emulator-cli-tls-'));
+    const pair = selfSigned();
+    writeFileSync(join(dir, 'tls.crt'), pair.cert);
+    writeFileSync(join(dir, 'tls.key'), pair.key);
+    const args = ['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')];
+    const child = spawn(process.execPath, [CLI, '--port', '0', ...args], { stdio: 'pipe' });
+    try {
+      const [url] = await readLines(child.stdout, 1);
+      expect(url).toMatch(/^RANCHER_URL=https:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([['--port', 'abc'], ['--bogus'], ['--auto-purge-ms', 'soon'], ['--tls-cert', 'only-a-cert.pem']])(
     'rejects %s with a message and exit 2',
     async (...args) => {
       const child = spawn(process.execPath, [CLI, ...args], { stdio: 'pipe' });

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type EmulatorOptions, startEmulator } from './index.ts';
 
 const USAGE =
-  'usage: npm run emulator -- [--port N] [--host H] [--transition-delay-ms N] [--auto-purge-ms N|rancher]';
+  'usage: npm run emulator -- [--port N] [--host H] [--transition-delay-ms N] [--auto-purge-ms N|rancher]' +
+  ' [--tls-cert FILE --tls-key FILE]';
 const SUMMARY_INTERVAL_MS = 5_000;
 
 class UsageError extends Error {
@@ -26,6 +28,8 @@ function parseOptions(argv: string[]): EmulatorOptions {
         host: { type: 'string' },
         'transition-delay-ms': { type: 'string' },
         'auto-purge-ms': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -35,12 +39,26 @@ function parseOptions(argv: string[]): EmulatorOptions {
   const port = nonNegativeInt('port', text('port'));
   if (port !== undefined && port > 65535) throw new UsageError('--port must be at most 65535');
   const purge = text('auto-purge-ms');
+  const tls = tlsOption(text('tls-cert'), text('tls-key'));
   return {
     port: port ?? 0,
     host: text('host') ?? '127.0.0.1',
     transitionDelayMs: nonNegativeInt('transition-delay-ms', text('transition-delay-ms')),
     autoPurgeDelayMs: purge === 'rancher' ? 'rancher' : nonNegativeInt('auto-purge-ms', purge),
+    ...(tls ? { tls } : {}),
   };
+}
+
+/** tlsOption reads the PEM serving pair for HTTPS; both files or neither. */
+function tlsOption(certFile: string | undefined, keyFile: string | undefined): EmulatorOptions['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined)
+    throw new UsageError('--tls-cert and --tls-key go together');
+  try {
+    return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  } catch {
+    throw new UsageError('cannot read --tls-cert or --tls-key');
+  }
 }
 
 async function main(): Promise<void> {
