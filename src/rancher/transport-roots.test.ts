@@ -80,9 +80,12 @@ describe('caBundle is trusted in addition to the default roots', () => {
     expect((await get(urls.system ?? '', cas.private ?? '', [cas.system ?? ''])).status).toBe(200);
   });
 
-  it('a server signed by neither is refused with a Transport error', async () => {
+  it('a server signed by neither is refused with a Transport error that names the remedy', async () => {
     await expect(get(urls.stranger ?? '', cas.private ?? '', [cas.system ?? ''])).rejects.toMatchObject({
       code: 'Transport',
+      message:
+        'cannot list: TLS certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE); add the CA that signed it ' +
+        'to the connection’s caBundle or caBundleRef',
     });
   });
 });

@@ -85,6 +85,14 @@ const UNSENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+// OpenSSL's verdicts on a server certificate no trusted root vouches for (Node's error codes).
+const UNTRUSTED_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+]);
 
 function errorCodeOf(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
@@ -100,6 +108,15 @@ export function toRancherError(action: string, err: unknown, deadline: AbortSign
   if (deadline.aborted) return new RancherError('Timeout', `cannot ${what}: deadline exceeded`, { cause });
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return new RancherError('Timeout', `cannot ${what}: ${code}`, { cause });
+  }
+  if (code !== undefined && UNTRUSTED_CERT_CODES.has(code)) {
+    const hint = 'add the CA that signed it to the connection’s caBundle or caBundleRef';
+    return new RancherError('Transport', `cannot ${what}: TLS certificate not trusted (${code}); ${hint}`, {
+      cause,
+    });
+  }
+  if (code === 'UND_ERR_PRX_CONN' || code === 'UND_ERR_PRX_TLS') {
+    return new RancherError('Transport', `cannot ${what}: proxy connection failed (${code})`, { cause });
   }
   return new RancherError('Transport', `cannot ${what}: transport error ${code ?? 'unknown'}`, { cause });
 }
