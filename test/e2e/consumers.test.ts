@@ -6,6 +6,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../control-plane/testing.ts';
+import { formatViolations, waitForInvariants } from '../invariants/checker.ts';
 import { apiKeyManifest, designManifests } from './support/manifests.ts';
 import {
   type ApiKeyObject,
@@ -231,6 +232,13 @@ describe('consumers that follow a rotation (spec.rotation.restartConsumers)', ()
     const after = await readDeployment(other, 'victim');
     expect(after.metadata?.generation).toBe(victim.metadata?.generation);
     expect(restartedFor(after)).toBeUndefined();
+    // Its own consumer rolls out: the old key goes, though nothing happened to the listed one elsewhere.
+    await rolloutDone(n, 'own');
+    await eventually(
+      'old key purged',
+      async () => (rancherKey(first.status?.id)?.state === 'purged' ? true : undefined),
+      60_000,
+    );
   });
   // Last: it restarts the operator without consumer restarts.
   it('an operator running without consumer restarts (CONSUMER_RESTARTS=false) touches no workload and says so', async () => {
@@ -252,5 +260,17 @@ describe('consumers that follow a rotation (spec.rotation.restartConsumers)', ()
     const after = await readDeployment(n, 'api');
     expect(after.metadata?.generation).toBe(before.metadata?.generation);
     expect(restartedFor(after)).toBeUndefined();
+  });
+  it('afterwards every invariant holds (one key per ApiKey, working Secrets, no secret value in logs or Events, no write outside)', async () => {
+    const violations = await waitForInvariants(
+      {
+        kc: world.kc,
+        emulator: world.emulator,
+        namespaces: world.namespaces,
+        operatorLogs: world.operator.lines,
+      },
+      60_000,
+    );
+    expect(formatViolations(violations)).toBe('');
   });
 });
