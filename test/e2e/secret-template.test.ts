@@ -5,6 +5,7 @@
 import { type V1Secret, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../control-plane/testing.ts';
+import { checkInvariants, formatViolations } from '../invariants/checker.ts';
 import { apiserverWrites } from './support/apiserver-metrics.ts';
 import { apiKeyManifest, designManifests } from './support/manifests.ts';
 import {
@@ -298,5 +299,17 @@ describe('attack: a tenant’s template', () => {
     // The operator is unharmed: a well-formed ApiKey in the same namespace still becomes Ready.
     await apply(apiKeyManifest(n, 'fine', { secret: { template: { u: '{{ .url }}' } } }));
     await waitForCondition(world.custom, n, 'fine', 'Ready', 'True');
+  });
+});
+
+describe('afterwards', () => {
+  it('no secret value (each one now sits in several template entries) appears in the operator’s logs, Events or metadata', async () => {
+    const violations = await checkInvariants({
+      kc: world.kc,
+      emulator: world.emulator,
+      namespaces: world.namespaces,
+      operatorLogs: world.operator.lines,
+    });
+    expect(formatViolations(violations.filter((v) => v.invariant === 5))).toBe('');
   });
 });
