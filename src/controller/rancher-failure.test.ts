@@ -25,4 +25,20 @@ describe('describeRancherFailure', () => {
       retryable: true,
     });
   });
+
+  it('a transport failure keeps the transport’s code-only message: an untrusted certificate names the remedy', () => {
+    const err = new RancherError(
+      'Transport',
+      'cannot read the apiKey schema: TLS certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN); add the CA ' +
+        'that signed it to the connection’s caBundle or caBundleRef',
+    );
+    expect(describeRancherFailure(err, 'Rancher at https://r.example')).toEqual({
+      reason: 'RancherUnavailable',
+      code: 'Transport',
+      message:
+        'cannot reach Rancher at https://r.example: cannot read the apiKey schema: TLS certificate not trusted ' +
+        '(SELF_SIGNED_CERT_IN_CHAIN); add the CA that signed it to the connection’s caBundle or caBundleRef (Transport)',
+      retryable: true,
+    });
+  });
 });

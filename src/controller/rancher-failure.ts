@@ -38,6 +38,14 @@ export function describeRancherFailure(err: unknown, what: string): RancherFailu
         retryable: false,
       };
     case 'Transport':
+      // The transport builds its messages from error codes only (never a URL or body): an untrusted
+      // certificate or a failing proxy is named, with the remedy.
+      return {
+        reason: 'RancherUnavailable',
+        code: err.code,
+        message: `cannot reach ${what}: ${err.message} (${err.code})`,
+        retryable: true,
+      };
     case 'Timeout':
     case 'ServerError':
       return {

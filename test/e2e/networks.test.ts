@@ -95,14 +95,20 @@ const connection = (ns: string, spec: Record<string, unknown>) => ({
 type Condition = { type: string; status: string; reason: string; message: string };
 
 /** connectionReady waits until the namespace's RancherConnection has Ready with that status and reason. */
-function connectionReady(custom: CustomObjectsApi, ns: string, status: string, reason: string) {
-  return eventually(`RancherConnection ${ns}/rancher Ready=${status} (${reason})`, async () => {
+function connectionReady(
+  custom: CustomObjectsApi,
+  ns: string,
+  status: string,
+  reason: string,
+  name = 'rancher',
+) {
+  return eventually(`RancherConnection ${ns}/${name} Ready=${status} (${reason})`, async () => {
     const c = (await custom.getNamespacedCustomObject({
       group: 'rancher.keyops.dev',
       version: 'v1alpha1',
       plural: 'rancherconnections',
       namespace: ns,
-      name: 'rancher',
+      name,
     })) as { status?: { conditions?: Condition[] } };
     const ready = c.status?.conditions?.find((x) => x.type === 'Ready');
     return ready?.status === status && ready.reason === reason ? ready : undefined;
@@ -137,6 +143,15 @@ describe('Rancher through an HTTP proxy, private CAs and environment URLs', () =
     const key = await waitForCondition(world.custom, ns, 'through-proxy', 'Ready', 'True', undefined, 60_000);
     expect(world.emulator.keys().some((k) => k.id === key.status?.id)).toBe(true);
     expect(tunnelsTo(world.emulator.url).length).toBeGreaterThan(0);
+  });
+
+  it('A: without the CA the connection is not Ready, and the reason says the certificate is not trusted', async () => {
+    const ns = world.namespaces[0] ?? '';
+    const untrusted = connection(ns, { url: world.emulator.url });
+    await apply({ ...untrusted, metadata: { ...untrusted.metadata, name: 'untrusted' } });
+    const ready = await connectionReady(world.custom, ns, 'False', 'RancherUnavailable', 'untrusted');
+    expect(ready.message).toContain('TLS certificate not trusted');
+    expect(ready.message).toContain('caBundle or caBundleRef');
   });
 
   it('the apiserver is never reached through the proxy (its client does not read HTTP(S)_PROXY)', () => {
