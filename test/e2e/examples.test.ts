@@ -41,7 +41,7 @@ describe('examples/', () => {
       .sort();
     expect(files.length).toBeGreaterThanOrEqual(5);
     type Keys = { publicValue?: string; secretValue?: string; preset?: string };
-    const apiKeys: { name: string; secret: string; state: string; keys: Keys }[] = [];
+    const apiKeys: { name: string; secret: string; state: string; keys: Keys; entries: number }[] = [];
     for (const file of files) {
       const text = fill(readFileSync(join(DIR, file), 'utf8'), ns);
       const r = await kubectl(['apply', '-f', '-'], { input: text });
@@ -49,7 +49,10 @@ describe('examples/', () => {
       type Doc = {
         kind?: string;
         metadata: { name: string };
-        spec?: { secret?: { name?: string; preset?: string; keys?: Keys }; state?: string };
+        spec?: {
+          secret?: { name?: string; preset?: string; keys?: Keys; template?: Record<string, string> };
+          state?: string;
+        };
       };
       for (const doc of loadAllYaml(text) as Doc[]) {
         if (doc.kind !== 'ApiKey') continue;
@@ -62,7 +65,14 @@ describe('examples/', () => {
                 secretValue: out?.keys?.secretValue ?? 'secretValue',
               };
         const state = doc.spec?.state ?? 'Active';
-        apiKeys.push({ name: doc.metadata.name, secret: out?.name ?? doc.metadata.name, state, keys });
+        const entries = 3 + Object.keys(out?.template ?? {}).length;
+        apiKeys.push({
+          name: doc.metadata.name,
+          secret: out?.name ?? doc.metadata.name,
+          state,
+          keys,
+          entries,
+        });
       }
     }
     expect(apiKeys.length).toBeGreaterThanOrEqual(5);
@@ -70,7 +80,7 @@ describe('examples/', () => {
       await waitForCondition(world.custom, ns, k.name, 'Ready', 'True', undefined, 60_000);
       const data = await readSecretValues(world.core, ns, k.secret);
       const values = Object.values(data ?? {});
-      expect(values.length, `${k.name}: Secret ${k.secret}`).toBe(3);
+      expect(values.length, `${k.name}: Secret ${k.secret}`).toBe(k.entries);
       const access = data?.[k.keys.publicValue ?? ''] ?? '';
       const secret = data?.[k.keys.secretValue ?? ''] ?? '';
       expect(await authenticates(world.emulator.url, access, secret), k.name).toBe(k.state === 'Active');

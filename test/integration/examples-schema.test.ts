@@ -35,13 +35,14 @@ beforeAll(async () => {
 });
 
 describe('examples/', () => {
-  it('holds the five documented examples', () => {
+  it('holds the six documented examples', () => {
     expect(files).toEqual([
       '01-credentials-and-connection.yaml',
       '02-apikey-minimal.yaml',
       '03-apikey-environment.yaml',
       '04-cluster-connection.yaml',
       '05-apikey-inactive-orphan.yaml',
+      '06-apikey-secret-template.yaml',
     ]);
   });
 
