@@ -49,6 +49,23 @@ describe('findOrphans', () => {
     expect(await findOrphans(rancher, cluster, { ...scope, watchNamespaces: ['team-a'] }, [])).toEqual([]);
   });
 
+  it('reports a key once when two scopes list it (an environment URL makes the account scope that environment)', async () => {
+    const rancher = new FakeRancher();
+    const user = apiKeyObject({ metadata: { uid: LIVE }, spec: { environment: '1a5' } }) as typeof liveApiKey;
+    rancher.seed({ description: markerOf(GONE, 'a'), environment: '1a5' });
+    // A client pinned to 1a5 answers the account-scope list from 1a5 too.
+    const pinned = new Proxy(rancher, {
+      get: (target, prop) =>
+        prop === 'listKeys'
+          ? (_scope: unknown, filters?: Record<string, string>, options?: object) =>
+              target.listKeys({ environment: '1a5' }, filters, options)
+          : Reflect.get(target, prop),
+    });
+    const found = await findOrphans(pinned, conn, { apiKeys: [user], watchNamespaces: [] }, []);
+    expect(found.map((o) => o.apiKey)).toEqual(['team-a/a']);
+    expect(rancher.calls.filter((c) => c.method === 'listKeys')).toHaveLength(2);
+  });
+
   it("looks in account scope and in every environment the connection's ApiKeys use", async () => {
     const rancher = new FakeRancher();
     const user = apiKeyObject({ metadata: { uid: LIVE }, spec: { environment: '1a5' } }) as typeof liveApiKey;
