@@ -24,7 +24,7 @@ let world: World;
 let apps: AppsV1Api;
 beforeAll(async () => {
   world = await startWorld({
-    namespaceCount: 4,
+    namespaceCount: 5,
     kustomize: 'deploy/overlays/consumer-restarts',
     env: { CONSUMER_RESTARTS: 'true' },
   });
@@ -173,6 +173,96 @@ describe('consumers that follow a rotation (spec.rotation.restartConsumers)', ()
     expect(condition(done, 'Ready')?.status).toBe('True');
     // A second restart is never sent for the same rotation.
     expect((await readDeployment(n, 'web')).metadata?.generation).toBe((generations.web ?? 0) + 1);
+  });
+
+  it('StatefulSets and DaemonSets are found too (projected volume, env secretKeyRef) and followed by their own status', async () => {
+    const n = ns(4);
+    await apply(designManifests(n, world.emulator));
+    const template = (spec: object) => ({
+      metadata: { labels: { app: 'x' } },
+      spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1', ...spec }] },
+    });
+    await apply(
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db', namespace: n },
+        spec: {
+          serviceName: 'db',
+          replicas: 1,
+          selector: { matchLabels: { app: 'x' } },
+          template: {
+            ...template({}),
+            spec: {
+              ...template({}).spec,
+              volumes: [{ name: 'k', projected: { sources: [{ secret: { name: 'sets' } }] } }],
+            },
+          },
+        },
+      }),
+    );
+    await apply(
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'agent', namespace: n },
+        spec: {
+          selector: { matchLabels: { app: 'x' } },
+          template: template({
+            env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 'sets', key: 'publicValue' } } }],
+          }),
+        },
+      }),
+    );
+    await apply(apiKeyManifest(n, 'sets', { rotation: { overlap: '1h', restartConsumers: {} } }));
+    const first = await waitForCondition(world.custom, n, 'sets', 'Ready', 'True');
+    const rotated = await rotate(n, 'sets', 'k-1', first);
+    const pv = rotated.status?.publicValue;
+    const sts = () => apps.readNamespacedStatefulSet({ namespace: n, name: 'db' });
+    const ds = () => apps.readNamespacedDaemonSet({ namespace: n, name: 'agent' });
+    await eventually('both restarted', async () =>
+      (await sts()).spec?.template?.metadata?.annotations?.[RESTARTED_FOR] === pv &&
+      (await ds()).spec?.template?.metadata?.annotations?.[RESTARTED_FOR] === pv
+        ? true
+        : undefined,
+    );
+    expect(rancherKey(first.status?.id)?.state).toBe('active');
+    const statusPatch = async (kind: string, name: string, status: object) => {
+      const r = await kubectl([
+        'patch',
+        kind,
+        name,
+        '-n',
+        n,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status }),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await statusPatch('statefulset', 'db', {
+      observedGeneration: (await sts()).metadata?.generation,
+      replicas: 1,
+      readyReplicas: 1,
+      updatedReplicas: 1,
+      currentRevision: 'db-2',
+      updateRevision: 'db-2',
+    });
+    await statusPatch('daemonset', 'agent', {
+      observedGeneration: (await ds()).metadata?.generation,
+      currentNumberScheduled: 1,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 1,
+      numberReady: 1,
+      updatedNumberScheduled: 1,
+      numberAvailable: 1,
+    });
+    await eventually(
+      'old key purged long before the overlap ends',
+      async () => (rancherKey(first.status?.id)?.state === 'purged' ? true : undefined),
+      60_000,
+    );
   });
 
   it('a rollout that never finishes: the old key still retires when the overlap ends', async () => {

@@ -1,4 +1,9 @@
-import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
+import type {
+  V1DaemonSetStatus,
+  V1Deployment,
+  V1PodSpec,
+  V1StatefulSetStatus,
+} from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ApiKeyStatus } from '../../../api/apikey.ts';
 import type { Workload, WorkloadStore } from '../../../kube/workloads.ts';
@@ -134,6 +139,56 @@ describe('consumers that follow a rotation: observe', () => {
     expect(rolledOut(d({ ...done, updatedReplicas: 1 }))).toBe(false);
     expect(rolledOut(d({ ...done, replicas: 3 }))).toBe(false); // an old replica is left
     expect(rolledOut(d({ ...done, availableReplicas: 1 }))).toBe(false);
+  });
+
+  it('StatefulSets and DaemonSets follow their own status; OnDelete never rolls out by itself', () => {
+    const meta = { name: 'x', generation: 3 };
+    const sts = (status: Partial<V1StatefulSetStatus>, strategy?: 'OnDelete'): Workload => ({
+      kind: 'StatefulSet',
+      object: {
+        metadata: meta,
+        spec: {
+          serviceName: 'x',
+          replicas: 2,
+          selector: {},
+          template: {},
+          ...(strategy ? { updateStrategy: { type: strategy } } : {}),
+        },
+        status: { replicas: 2, ...status },
+      },
+    });
+    const done = {
+      observedGeneration: 3,
+      updatedReplicas: 2,
+      readyReplicas: 2,
+      currentRevision: 'b',
+      updateRevision: 'b',
+    };
+    expect(rolledOut(sts(done))).toBe(true);
+    expect(rolledOut(sts({ ...done, currentRevision: 'a' }))).toBe(false);
+    expect(rolledOut(sts({ ...done, readyReplicas: 1 }))).toBe(false);
+    expect(rolledOut(sts(done, 'OnDelete'))).toBe(false);
+    const ds = (
+      over: Partial<Pick<V1DaemonSetStatus, 'observedGeneration' | 'updatedNumberScheduled'>>,
+    ): Workload => ({
+      kind: 'DaemonSet',
+      object: {
+        metadata: meta,
+        spec: { selector: {}, template: {} },
+        status: {
+          currentNumberScheduled: 3,
+          numberMisscheduled: 0,
+          numberReady: 3,
+          desiredNumberScheduled: 3,
+          numberAvailable: 3,
+          observedGeneration: over.observedGeneration ?? 3,
+          updatedNumberScheduled: over.updatedNumberScheduled ?? 3,
+        },
+      },
+    });
+    expect(rolledOut(ds({}))).toBe(true);
+    expect(rolledOut(ds({ updatedNumberScheduled: 2 }))).toBe(false);
+    expect(rolledOut(ds({ observedGeneration: 2 }))).toBe(false);
   });
 
   it('reads workloads only while a restart is pending, and only in the ApiKey namespace', async () => {
