@@ -101,6 +101,29 @@ describe('declarative labels and annotations', () => {
   });
 });
 
+describe('upgrading from a version without declarative metadata', () => {
+  /** The Secret an older operator wrote: user and own labels/annotations, no managed-* annotations. */
+  const older = (k: ApiKey): V1Secret => {
+    const s = stored(buildSecret(k, URL, pair));
+    const annotations = { ...s.metadata?.annotations };
+    delete annotations[ANNOTATIONS.managedLabels];
+    delete annotations[ANNOTATIONS.managedAnnotations];
+    return { ...s, metadata: { ...s.metadata, annotations } };
+  };
+
+  it('a Secret of an ApiKey without labels or annotations in its spec is up to date: no write', () => {
+    const k = apiKey();
+    expect(viewSecret(older(k), k, URL)).toMatchObject({ upToDate: true });
+  });
+
+  it('one with spec labels is rewritten once, to record the keys', () => {
+    const k = apiKey({ labels: { team: 'a' } });
+    expect(viewSecret(older(k), k, URL)).toMatchObject({ upToDate: false });
+    const next = stored(buildSecret(k, URL, pair, older(k)));
+    expect(viewSecret(next, k, URL)).toMatchObject({ upToDate: true });
+  });
+});
+
 describe('Secret retention', () => {
   it('Delete (default): the ApiKey is the Secret’s controller owner', () => {
     const s = buildSecret(apiKey(), URL, pair);
