@@ -299,6 +299,18 @@ describe('Rancher through an HTTP proxy, private CAs and environment URLs', () =
     expect(world.emulator.keys().filter((k) => k.name === 'foreign-ca')).toEqual([]);
   });
 
+  it('kubectl explain documents caBundleRef on both kinds', async () => {
+    const ns = await kubectl(['explain', 'rancherconnection.spec.caBundleRef']);
+    expect(ns.code, ns.stderr).toBe(0);
+    // kubectl wraps the text: compare it with single spaces.
+    const text = ns.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('in addition to the system roots and spec.caBundle');
+    expect(text).toContain('It is read in the connection’s own namespace');
+    const cluster = await kubectl(['explain', 'clusterrancherconnection.spec.caBundleRef.namespace']);
+    expect(cluster.code, cluster.stderr).toBe(0);
+    expect(cluster.stdout.replace(/\s+/g, ' ')).toContain('It must be the operator namespace');
+  });
+
   it('no credential secret appears in the operator log, whatever went through the proxy', () => {
     const log = world.operator.lines.join('\n');
     for (const rancher of [world.emulator, systemRanch, envRanch, directRanch])
