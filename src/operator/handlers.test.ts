@@ -9,6 +9,9 @@ function recorder() {
     queued,
     enqueue: {
       apiKey: (k: { namespace: string; name: string }) => queued.push(`ApiKey ${k.namespace}/${k.name}`),
+      // A connection's ApiKeys must run even if their own objects did not change (see own-writes.ts).
+      apiKeyDependency: (k: { namespace: string; name: string }) =>
+        queued.push(`ApiKey ${k.namespace}/${k.name} (connection changed)`),
       connection: (c: { kind: string; namespace: string; name: string }) =>
         queued.push(`${c.kind} ${c.namespace}/${c.name}`),
     },
@@ -42,8 +45,8 @@ describe('createHandlers', () => {
     } as KubernetesObject);
     expect(queued).toEqual([
       'RancherConnection team-b/rancher',
-      'ApiKey team-b/stalled',
-      'ApiKey team-b/ready',
+      'ApiKey team-b/stalled (connection changed)',
+      'ApiKey team-b/ready (connection changed)',
     ]);
   });
 
@@ -53,8 +56,8 @@ describe('createHandlers', () => {
     h.clusterConnection({ metadata: { name: 'shared' } } as KubernetesObject);
     expect(queued).toEqual([
       'ClusterRancherConnection /shared',
-      'ApiKey team-a/shared-a',
-      'ApiKey team-b/shared-b',
+      'ApiKey team-a/shared-a (connection changed)',
+      'ApiKey team-b/shared-b (connection changed)',
     ]);
   });
 

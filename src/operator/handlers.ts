@@ -8,6 +8,8 @@ import type { InformerHandlers } from './informers.ts';
 /** Enqueue is the only thing an informer handler may do: add a typed key to the queue of its kind. */
 export interface Enqueue {
   apiKey(key: ObjectKey): void;
+  /** An ApiKey whose connection changed: its pass must run even if its own objects show only its own writes. */
+  apiKeyDependency(key: ObjectKey): void;
   connection(id: ConnectionId): void;
 }
 
@@ -25,7 +27,8 @@ export function createHandlers(
       const ref = connectionRefOfObject(k);
       const name = k.metadata?.name;
       if (!name || !ref?.namespace || ref.kind !== id.kind || ref.name !== id.name) continue;
-      if (cluster || ref.namespace === id.namespace) enqueue.apiKey({ namespace: ref.namespace, name });
+      if (cluster || ref.namespace === id.namespace)
+        enqueue.apiKeyDependency({ namespace: ref.namespace, name });
     }
   };
   const connection = (id: ConnectionId) => {

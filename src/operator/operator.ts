@@ -3,6 +3,7 @@ import type { Config } from '../config/config.ts';
 import { createDriftTracker } from '../controller/apikey/drift.ts';
 import type { CrashPoint } from '../controller/apikey/execute/context.ts';
 import { createKeyInventory } from '../controller/apikey/key-inventory.ts';
+import type { OwnWrites } from '../controller/apikey/own-writes.ts';
 import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
 import { reconcileConnection } from '../controller/connection/reconcile.ts';
 import { connectionRefOfObject } from '../controller/connection/ref.ts';
@@ -87,8 +88,19 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     reconcile: (c) => reconcileConnection(c, connDeps),
   });
   let informers: ReturnType<typeof createInformers> | undefined;
+  // What each ApiKey's last pass wrote (see own-writes.ts): a wake-up for any other reason than the ApiKey's own
+  // objects changing forgets it, so that pass runs.
+  const ownWrites: OwnWrites = new Map();
+  const wakeApiKey = (k: ObjectKey) => {
+    ownWrites.delete(`${k.namespace}/${k.name}`);
+    apiKeyLoop.add(k);
+  };
   const handlers = createHandlers(
-    { apiKey: (k) => apiKeyLoop.add(k), connection: (c) => connectionLoop.add(c) },
+    {
+      apiKey: (k) => apiKeyLoop.add(k),
+      apiKeyDependency: wakeApiKey,
+      connection: (c) => connectionLoop.add(c),
+    },
     () => informers?.apiKeys.list() ?? [],
   );
   informers = createInformers(
@@ -146,7 +158,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       intervalMs: config.driftCheckIntervalMs,
       drift,
       apiKeys: caches.apiKeys,
-      requeue: (k) => apiKeyLoop.add(k),
+      requeue: wakeApiKey,
       now: Date.now,
     }),
     now: Date.now,
@@ -161,7 +173,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     crash: o.crash,
     logger,
     lastWritten: new Map<string, string>(),
-    ownWrites: new Map(),
+    ownWrites,
   };
   const connDeps = {
     connections: caches.connections,

@@ -23,7 +23,7 @@ function setUp(over: Parameters<typeof apiKeyObject>[0] = {}, nowIso?: string) {
     const result = await reconcileApiKey(KEY, w.deps);
     const writes = w.journal.writes.slice(seen);
     // FakeResources answers each ApiKey write with the journal length as its resourceVersion.
-    writes.forEach((write, i) => apply(write, String(seen + i + 1)));
+    for (const [i, write] of writes.entries()) apply(write, String(seen + i + 1));
     seen = w.journal.writes.length;
     return { result, writes, apiserver: writes.filter((x) => APISERVER.has(x.op)).map((x) => x.op) };
   }
