@@ -35,6 +35,8 @@ export type Metrics = {
   informerRestarted(resource: string): void;
   /** tenantBudget counts passes of a slow namespace that were deferred or gave their worker back. */
   tenantBudget(namespace: string, outcome: 'deferred' | 'released'): void;
+  /** passSkipped counts ApiKey passes that had nothing to do: woken by the echo of their own writes. */
+  passSkipped(reason: 'echo' | 'released'): void;
 };
 
 const RECONCILE_BUCKETS = [
@@ -125,6 +127,13 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const passesSkipped = new Counter({
+    name: 'rancher_apikey_operator_apikey_passes_skipped_total',
+    help: 'ApiKey reconciles that returned at once: the caches showed only what the last pass wrote (echo) or an ApiKey this process already released (released)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+
   return {
     registry,
     controller: (controller) => ({
@@ -154,6 +163,7 @@ export function createMetrics(): Metrics {
     },
     informerRestarted: (resource) => informerRestarts.inc({ resource }),
     tenantBudget: (namespace, outcome) => tenantBudget.inc({ namespace, outcome }),
+    passSkipped: (reason) => passesSkipped.inc({ reason }),
   };
 }
 

@@ -174,6 +174,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     logger,
     lastWritten: new Map<string, string>(),
     ownWrites,
+    onSkipped: (reason: 'echo' | 'released') => metrics.passSkipped(reason),
   };
   const connDeps = {
     connections: caches.connections,

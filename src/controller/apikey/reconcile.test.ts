@@ -81,7 +81,10 @@ describe('reconcileApiKey', () => {
     });
     t.rancher.calls.length = 0;
     t.secrets.reads.length = 0;
+    const skipped: string[] = [];
+    t.deps.onSkipped = (reason) => void skipped.push(reason);
     const echo = await t.pass();
+    expect(skipped).toEqual(['echo']);
     expect(echo).toMatchObject({ result: { kind: 'done' }, writes: [] });
     // It keeps the first pass's wake-up (the drift check), and nothing else happened.
     expect(echo.result).toMatchObject({

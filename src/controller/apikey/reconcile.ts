@@ -23,6 +23,8 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
   /** What the last pass of each ApiKey wrote, so the echo of its own writes wakes no second pass. */
   ownWrites: OwnWrites;
   keyMetrics?: KeyMetrics;
+  /** onSkipped is told of each pass that returned at once (for the skipped-passes metric). */
+  onSkipped?(reason: 'echo' | 'released'): void;
 }
 
 /**
@@ -33,9 +35,13 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
 export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Promise<ReconcileResult> {
   try {
     const id = `${key.namespace}/${key.name}`;
-    if (finishedHere(key, deps)) return { kind: 'done' };
+    if (finishedHere(key, deps)) {
+      deps.onSkipped?.('released');
+      return { kind: 'done' };
+    }
     const last = deps.ownWrites.get(id);
     if (last && echoOnly(last, cachedVersions(key, deps), deps.now())) {
+      deps.onSkipped?.('echo');
       // The wake-up the writing pass asked for stands (the queue keeps the earliest).
       const left = last.until - deps.now();
       return Number.isFinite(left) ? { kind: 'done', requeueAfterMs: left } : { kind: 'done' };
