@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { SecretStore } from '../../kube/secrets.ts';
 import type { RancherClient, RancherClientOptions, RancherIdentity } from '../../rancher/index.ts';
 import { describeRancherFailure } from '../rancher-failure.ts';
-import { type ConfigMapReader, caBundleProblem, readCaBundle } from './ca-bundle.ts';
+import type { ConfigMapReader } from './ca-bundle.ts';
+import { createCaSource } from './ca-source.ts';
 import { watchCredentials } from './credential-watch.ts';
 import { type Endpoint, type EndpointDeps, endpointOf, refusal as fail } from './endpoint.ts';
 import { type CredentialsOptIn, credentialsSecretRefusal } from './policy.ts';
@@ -104,40 +105,8 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
     return value;
   }
 
-  /** Referenced CA bundles, read again after the credentials' cache time (they are not watched). */
-  const cas = new Map<string, { at: number; value: string | Resolved }>();
-  /** Verdicts on inline bundles by their text, so a pass does not parse certificates again. */
-  const inlineVerdicts = new Map<string, string | undefined>();
-
-  /** caBundleOf is the PEM text to trust besides the default roots (spec.caBundle, then spec.caBundleRef). */
-  async function caBundleOf(e: Endpoint): Promise<string | undefined | Resolved> {
-    const parts: string[] = [];
-    if (e.caBundle !== undefined) {
-      if (!inlineVerdicts.has(e.caBundle)) {
-        if (inlineVerdicts.size >= 1_000) inlineVerdicts.clear();
-        inlineVerdicts.set(e.caBundle, caBundleProblem(e.caBundle));
-      }
-      const problem = inlineVerdicts.get(e.caBundle);
-      if (problem) return fail('CABundleInvalid', `spec.caBundle is not a PEM CA bundle: ${problem}`, true);
-      parts.push(e.caBundle);
-    }
-    const ref = e.caBundleRef;
-    if (ref !== undefined) {
-      const key = `${ref.kind}/${ref.namespace}/${ref.name}/${ref.key}`;
-      let hit = cas.get(key);
-      if (!hit || deps.now() - hit.at >= credTtl) {
-        const read = await readCaBundle(ref, deps);
-        hit = {
-          at: deps.now(),
-          value: typeof read === 'string' ? read : fail(read.reason, read.message, false),
-        };
-        cas.set(key, hit);
-      }
-      if (typeof hit.value !== 'string') return hit.value;
-      parts.push(hit.value);
-    }
-    return parts.length === 0 ? undefined : parts.join('\n');
-  }
+  // Referenced CA bundles are read again after the credentials' cache time (they are not watched).
+  const cas = createCaSource({ ...deps, ttlMs: credTtl });
 
   const setTimer = deps.setTimer ?? unrefTimer;
   /** Fingerprints whose young identity is due to be dropped. */
@@ -241,8 +210,11 @@ export function createConnectionResolver(deps: ConnectionResolverDeps): Connecti
       const credKey = `${e.secretNamespace}/${e.secretName}/${e.accessKeyKey}/${e.secretKeyKey}`;
       const c = await credentialsOf(e, credKey);
       if ('view' in c) return opts?.forDeletion ? (lastGood.get(id) ?? c) : c;
-      const ca = await caBundleOf(e);
-      if (typeof ca === 'object') return opts?.forDeletion ? (lastGood.get(id) ?? ca) : ca;
+      const ca = await cas.of(e);
+      if (typeof ca === 'object') {
+        const refused = fail(ca.reason, ca.message, ca.terminal);
+        return opts?.forDeletion ? (lastGood.get(id) ?? refused) : refused;
+      }
       const made = clientFor(e, c, ca);
       if ('view' in made) return made;
       const { client, fp } = made;
