@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKeySpecSchema, type ApiKeyStatus } from '../../../api/apikey.ts';
-import type { KeyView, Observation, RancherView } from '../model.ts';
+import type { ApiKeyStatus } from '../../../api/apikey.ts';
+import type { Observation, RancherView } from '../model.ts';
+import { keyView, observation } from './observation.test-support.ts';
 import { plan } from './plan.ts';
 
-const key = (over: Partial<KeyView> = {}): KeyView => ({
-  id: '1c10',
-  publicValue: 'AAAAAAAAAAAAAAAAAAAA',
-  state: 'active',
-  transitioning: 'no',
-  name: 'ci',
-  description: 'desc [marker]',
-  accountId: '1a2',
-  ownerUid: 'u1',
-  ...over,
-});
+const key = keyView;
 
 const checked = (over: Partial<Extract<RancherView, { byId: unknown }>> = {}): RancherView => ({
   checked: true,
@@ -31,33 +22,8 @@ function obs(
   spec: object = {},
   status: ApiKeyStatus | undefined = { id: '1c10' },
 ): Observation {
-  return {
-    now: '2026-11-26T00:00:00Z',
-    apiKey: {
-      metadata: {
-        name: 'ci',
-        namespace: 'team-a',
-        uid: 'u1',
-        generation: 1,
-        finalizers: ['rancher.keyops.dev/finalizer'],
-      },
-      spec: ApiKeySpecSchema.parse({ connectionRef: { name: 'rancher' }, ...spec }),
-      status,
-    },
-    deleting: false,
-    hasFinalizer: true,
-    paused: false,
-    desiredName: 'ci',
-    desiredDescription: 'desc [marker]',
-    releasedDescription: 'desc [released]',
-    secretName: 'ci',
-    connection: { ok: true, url: 'http://r', canSupplyValues: true, accountId: '1a1' },
-    secret: { state: 'owned', publicValue: 'AAAAAAAAAAAAAAAAAAAA', intact: true, upToDate: true },
-    staging: { state: 'absent' },
-    rotateRequested: undefined,
-    rancher: checked({ byId: key(), bySecret: key(), marked: [key()] }),
-    ...over,
-  };
+  const rancher = checked({ byId: key(), bySecret: key(), marked: [key()] });
+  return observation(spec, status, key(), { rancher, ...over });
 }
 
 const types = (o: Observation) => plan(o).actions.map((a) => a.type);
