@@ -6,8 +6,11 @@ import type { ExecContext } from './context.ts';
 
 type RetireKeys = Extract<Action, { type: 'RetireKeys' }>;
 
-/** TRANSITION_WAIT is how long one pass waits for Rancher to finish a transition before the next step. */
-const TRANSITION_WAIT = { timeoutMs: 2_000, intervalMs: 50 } as const;
+/**
+ * TRANSITION_WAIT is how long one pass waits for Rancher to finish a transition before the next step. Cattle
+ * finishes a credential transition in milliseconds (reference §3), so it looks again after 30 ms.
+ */
+const TRANSITION_WAIT = { timeoutMs: 2_000, intervalMs: 30 } as const;
 
 const DONE_WORD: Record<string, string> = {
   DeactivateKey: 'deactivated',
