@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * LastWritten remembers the last status this process wrote for each ApiKey, so that a pass whose cache
  * lags behind that write does not send it again. Entries are keyed by `namespace/name` (a pass that finds
@@ -13,12 +15,15 @@ interface Written {
 
 const entryOf = (o: Written): string => `${o.namespace ?? ''}/${o.name}`;
 
+// A digest, not the status itself: one entry per ApiKey stays ~70 bytes instead of the whole status as JSON.
+const digest = (fingerprint: string): string => createHash('sha1').update(fingerprint).digest('base64');
+
 /** wroteLast reports whether `fingerprint` is what this process last wrote for this ApiKey (this uid). */
 export function wroteLast(memory: LastWritten, o: Written, fingerprint: string): boolean {
-  return memory.get(entryOf(o)) === `${o.uid} ${fingerprint}`;
+  return memory.get(entryOf(o)) === `${o.uid} ${digest(fingerprint)}`;
 }
 
 /** rememberWrite records a status write. */
 export function rememberWrite(memory: LastWritten, o: Written, fingerprint: string): void {
-  memory.set(entryOf(o), `${o.uid} ${fingerprint}`);
+  memory.set(entryOf(o), `${o.uid} ${digest(fingerprint)}`);
 }
