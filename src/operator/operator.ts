@@ -5,6 +5,7 @@ import type { CrashPoint } from '../controller/apikey/execute/context.ts';
 import { createKeyInventory } from '../controller/apikey/key-inventory.ts';
 import type { OwnWrites } from '../controller/apikey/own-writes.ts';
 import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
+import { createRetirementLists, deletingUidsOf } from '../controller/apikey/retirement-list.ts';
 import { reconcileConnection } from '../controller/connection/reconcile.ts';
 import { connectionRefOfObject } from '../controller/connection/ref.ts';
 import { createConnectionResolver } from '../controller/connection/resolver.ts';
@@ -26,6 +27,7 @@ import { createControllerLoop } from './controller-loop.ts';
 import { createHandlers } from './handlers.ts';
 import { createInformers } from './informers.ts';
 import { createNamespaceLabels } from './namespaces.ts';
+import { createSharding } from './sharding.ts';
 
 export type { CrashPoint };
 
@@ -146,6 +148,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   // Per-ApiKey condition series and counts per key state, read from the cache at each scrape.
   registerApiKeyStatusMetrics(metrics.registry, () => caches.apiKeys.list());
   const drift = createDriftTracker(config.driftCheckIntervalMs);
+  const sharding = createSharding({
+    ...{ config, apis, identity, logger, metrics, apiKeys: caches.apiKeys },
+    forget: (k) => {
+      ownWrites.delete(`${k.namespace}/${k.name}`);
+      deps.lastWritten.delete(`${k.namespace}/${k.name}`);
+    },
+  });
   const deps = {
     keyMetrics,
     apiKeys: caches.apiKeys,
@@ -159,6 +168,12 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       drift,
       apiKeys: caches.apiKeys,
       requeue: wakeApiKey,
+      now: Date.now,
+    }),
+    // Deletions read which keys carry their marker from one list per scope, not a filtered list each.
+    retirements: createRetirementLists({
+      deletingUids: () => deletingUidsOf(caches.apiKeys.list()),
+      retryMs: config.driftCheckIntervalMs,
       now: Date.now,
     }),
     now: Date.now,
@@ -175,6 +190,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     lastWritten: new Map<string, string>(),
     ownWrites,
     onSkipped: (reason: 'echo' | 'released') => metrics.passSkipped(reason),
+    shardGate: sharding?.gate,
   };
   const connDeps = {
     connections: caches.connections,
@@ -195,12 +211,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     started = true;
     while (!caches.hasSynced()) await new Promise((r) => setTimeout(r, 50));
     logger.info({ identity }, 'caches synced; reconciling');
+    sharding?.releaseStale(apiKeyLoop.add, (k) => caches.apiKeys.get(k.name, k.namespace) !== undefined);
     apiKeyLoop.start();
     connectionLoop.start();
   };
   const elector = config.leaderElect
     ? createLeaderElector({
-        leases: leaseApiFrom(apis.coordination),
+        leases: leaseApiFrom(apis.coordination, sharding?.leaseAnnotations),
         namespace: config.leaderElectionNamespace,
         name: config.leaderElectionId,
         identity,

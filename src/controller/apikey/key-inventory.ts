@@ -83,6 +83,25 @@ interface Entry {
   fingerprint: string;
 }
 
+/**
+ * perScope returns the state kept for each connection scope (client and environment), made by `init` on first
+ * use; a closed connection's client is dropped with its states.
+ */
+export function perScope<T>(init: () => T): (scope: InventoryScope) => T {
+  const scopes = new WeakMap<RancherClient, Map<string, T>>();
+  return (scope) => {
+    const byEnv = scopes.get(scope.client) ?? new Map<string, T>();
+    scopes.set(scope.client, byEnv);
+    const env = scope.environment ?? '';
+    let s = byEnv.get(env);
+    if (s === undefined) {
+      s = init();
+      byEnv.set(env, s);
+    }
+    return s;
+  };
+}
+
 /** fingerprintOf hashes a key shape, so 10,000 registered ApiKeys hold 22 characters each, not descriptions. */
 function fingerprintOf(s: KeyShape): string {
   const text = JSON.stringify([s.id, s.publicValue, s.state, s.name, s.description]);
@@ -133,20 +152,13 @@ async function readList(scope: InventoryScope): Promise<Listed> {
  */
 export function createKeyInventory(deps: KeyInventoryDeps): KeyInventory {
   const freshMs = deps.intervalMs / 10;
-  const scopes = new WeakMap<RancherClient, Map<string, ScopeState>>();
   const owners = new Map<string, ScopeState>();
-
-  function stateOf(scope: InventoryScope): ScopeState {
-    const byEnv = scopes.get(scope.client) ?? new Map<string, ScopeState>();
-    scopes.set(scope.client, byEnv);
-    const env = scope.environment ?? '';
-    let s = byEnv.get(env);
-    if (!s) {
-      s = { at: Number.NEGATIVE_INFINITY, listed: undefined, reading: undefined, entries: new Map() };
-      byEnv.set(env, s);
-    }
-    return s;
-  }
+  const stateOf = perScope<ScopeState>(() => ({
+    at: Number.NEGATIVE_INFINITY,
+    listed: undefined,
+    reading: undefined,
+    entries: new Map(),
+  }));
 
   function register(scope: InventoryScope, e: Expectation): { state: ScopeState; entry: Entry } {
     const state = stateOf(scope);

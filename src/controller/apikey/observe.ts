@@ -15,6 +15,7 @@ import type { Expectation, KeyInventory } from './key-inventory.ts';
 import { toKeyView } from './key-view.ts';
 import type { Observation, RancherView, SecretView } from './model.ts';
 import { rotationDue } from './plan/rotation.ts';
+import type { RetirementLists } from './retirement-list.ts';
 import {
   type KeyPair,
   readPair,
@@ -33,6 +34,8 @@ export interface ObserveDeps {
   drift: DriftTracker;
   /** inventory checks ApiKeys at rest against one key list per connection scope and drift interval. */
   inventory: KeyInventory;
+  /** retirements answer deletions from one shared key list per scope; absent: each lists by its own marker. */
+  retirements?: RetirementLists;
   /** Workloads, read only for a pending consumer restart; absent when the operator runs without consumer restarts. */
   workloads?: WorkloadStore;
   now(): number;
@@ -126,7 +129,8 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
   const untouched = !deleting && !observation.hasFinalizer && apiKey.status === undefined;
   const scope = { client: resolved.client, environment: apiKey.spec.environment };
   const skipMarkerList = untouched && (await deps.inventory.readable(scope));
-  observation.rancher = await askRancher(apiKey, out, deleting, skipMarkerList);
+  const shared = deleting ? await deps.retirements?.marked(scope, apiKey.metadata.uid) : undefined;
+  observation.rancher = await askRancher(apiKey, out, deleting, skipMarkerList, shared);
   if (!deleting && adoptionPending(apiKey)) await askAdoption(out, deps.secrets);
   if (!deleting)
     observation.consumers = await observeConsumers(apiKey, secretName, deps.now(), deps.workloads);
@@ -203,6 +207,7 @@ async function askRancher(
   out: Observed,
   deleting: boolean,
   skipMarkerList: boolean,
+  shared: RancherApiKey[] | undefined,
 ): Promise<RancherView> {
   const client = out.client;
   if (!client) return { checked: false };
@@ -214,8 +219,9 @@ async function askRancher(
     const status = apiKey.status;
     const markerList = () =>
       client.listKeys(out.scope, { ...markerFilter(apiKey.metadata.uid), _removed: 'true' });
-    // A deletion needs the marker list anyway; the key status names is in it unless its marker was changed.
-    const listed = deleting ? await markerList() : undefined;
+    // A deletion needs the marker list anyway (the scope's shared list when it may answer: retirement-list.ts);
+    // the key status names is in it unless its marker was changed.
+    const listed = deleting ? (shared ?? (await markerList())) : undefined;
     const listedById = status?.id ? listed?.find((k) => k.id === status.id) : undefined;
     const byId = remember(
       status?.id ? (listedById ?? (await client.getKey(status.id, out.scope))) : undefined,

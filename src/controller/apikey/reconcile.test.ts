@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RancherError } from '../../rancher/index.ts';
 import { apiKeyObject, type Write } from '../fakes.test-support.ts';
+import { ANY_MARKER_FILTER } from '../marker.ts';
 import { apiKeyWorld, FakeDrift } from '../reconcile-fakes.test-support.ts';
 import { reconcileApiKey } from './reconcile.ts';
+import { createRetirementLists, deletingUidsOf } from './retirement-list.ts';
 
 const KEY = { namespace: 'team-a', name: 'ci' };
 const APISERVER = new Set([
@@ -170,6 +172,46 @@ describe('reconcileApiKey', () => {
     expect(t.rancher.all().map((k) => k.state)).toEqual(['purged']);
     expect(t.rancher.methods().filter((m) => m === 'getKey' || m === 'listKeys')).toEqual(['listKeys']);
     expect(t.secrets.get('team-a', 'ci')).toBeUndefined();
+  });
+
+  it('with shared retirement lists, two deleting ApiKeys read one list: no marker list and no GET of their own', async () => {
+    const t = setUp(fresh);
+    const other = { namespace: 'team-a', name: 'cd' };
+    t.apiKeys.set(
+      'team-a',
+      'cd',
+      apiKeyObject({
+        ...fresh,
+        metadata: { ...fresh.metadata, name: 'cd', uid: 'cd000000-0000-4000-8000-000000000000' },
+      }),
+    );
+    await t.pass();
+    await reconcileApiKey(other, t.deps);
+    const objs = () => [...t.apiKeys.objects.values()];
+    for (const name of ['ci', 'cd']) {
+      const obj = t.apiKeys.get(name, 'team-a') as { metadata: Record<string, unknown> };
+      const finalizers = t.journal.writes.findLast((x) => x.op === 'finalizers')?.finalizers;
+      t.apiKeys.set('team-a', name, {
+        ...obj,
+        metadata: {
+          ...obj.metadata,
+          finalizers,
+          deletionTimestamp: '2026-11-26T00:00:00Z',
+          resourceVersion: 'deleted',
+        },
+      });
+    }
+    const retirements = createRetirementLists({
+      deletingUids: () => deletingUidsOf(objs()),
+      retryMs: 600_000,
+      now: t.deps.now,
+    });
+    const deps = { ...t.deps, retirements };
+    t.rancher.calls.length = 0;
+    await Promise.all([reconcileApiKey(KEY, deps), reconcileApiKey(other, deps)]);
+    expect(t.rancher.all().map((k) => k.state)).toEqual(['purged', 'purged']);
+    const reads = t.rancher.calls.filter((c) => c.method === 'getKey' || c.method === 'listKeys');
+    expect(reads).toEqual([{ method: 'listKeys', filters: { ...ANY_MARKER_FILTER, _removed: 'true' } }]);
   });
 
   it('a pass on a cache that still shows the released ApiKey asks nobody anything', async () => {

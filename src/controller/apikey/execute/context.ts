@@ -8,6 +8,7 @@ import type { WorkloadStore } from '../../../kube/workloads.ts';
 import type { KeyScope, RancherApiKey, RancherClient } from '../../../rancher/index.ts';
 import type { Observation } from '../model.ts';
 import type { Observed } from '../observe.ts';
+import type { RetirementLists } from '../retirement-list.ts';
 import { buildSecret, buildStagingSecret, type KeyPair, stagingNameOf } from '../secret-data.ts';
 
 /** CrashPoint names a place where the fault hook may stop the process (tests only). */
@@ -26,6 +27,8 @@ export interface ExecuteDeps {
   /** crash is the fault hook: inert unless a test turned a point on. */
   crash(point: CrashPoint): void;
   now(): number;
+  /** Told of every Rancher create, so that no shared list read before it ended answers a deletion. */
+  retirements?: RetirementLists;
   /** Restarts consumer workloads after a rotation; absent when the operator runs without consumer restarts. */
   workloads?: WorkloadStore;
 }
@@ -46,6 +49,8 @@ export interface ExecContext {
   deleteStaging(): Promise<void>;
   event(type: 'Normal' | 'Warning', reason: string, note: string, action: string): Promise<void>;
   crash(point: CrashPoint): void;
+  /** creating runs a Rancher create of this ApiKey's key (see RetirementLists.creating). */
+  creating<T>(create: () => Promise<T>): Promise<T>;
 }
 
 /** makeContext binds the observed state to the write helpers for one pass. */
@@ -97,5 +102,7 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
       void deps.events.record(regarding, type, reason, note, action);
     },
     crash: (point) => deps.crash(point),
+    creating: (create) =>
+      deps.retirements ? deps.retirements.creating(apiKey.metadata.uid, create) : create(),
   };
 }

@@ -24,7 +24,7 @@ export async function createPersisted(
   const { client, scope } = ctx.rancher();
   const input = { name: ctx.observation.desiredName, description: ctx.observation.desiredDescription };
   if (!supplyValues) {
-    const response = await client.createKey(input, scope);
+    const response = await ctx.creating(() => client.createKey(input, scope));
     if (!response.secretValue) throw noSecret();
     ctx.crash('after-create-before-secret');
     await persist({ publicValue: response.publicValue, secretValue: response.secretValue });
@@ -34,7 +34,7 @@ export async function createPersisted(
   await persist(pair);
   ctx.crash('after-persist-before-create');
   try {
-    const response = await client.createKey({ ...input, ...pair }, scope);
+    const response = await ctx.creating(() => client.createKey({ ...input, ...pair }, scope));
     ctx.crash('after-create-before-secret');
     if (response.publicValue !== pair.publicValue) {
       // Rancher dropped the supplied values (not an admin after all): keep what it returned.
