@@ -386,6 +386,13 @@ export const ApiKeyStatusSchema = z
     secretName: z.string().optional().describe('Name of the Secret holding the values.'),
     retiring: z.array(RetiringKeySchema).optional().describe('Old keys still being retired in Rancher.'),
     keyCreatedAt: z.string().optional().describe('When the current key was created (RFC 3339).'),
+    shard: z
+      .string()
+      .optional()
+      .describe(
+        'The operator shard (SHARD_NAME) that claimed this ApiKey and alone acts on it; cleared when it lets go. ' +
+          'Unset when the operator runs unsharded.',
+      ),
     rotation: z
       .object({
         nextRotationAt: z.string().optional().describe('When the next scheduled rotation is due.'),

@@ -75,7 +75,7 @@ describe('CRDs', () => {
     );
   });
 
-  it('every kind shows the Ready reason; ApiKey -o wide adds connection, Verified and next rotation', () => {
+  it('every kind shows the Ready reason; ApiKey -o wide adds connection, Verified, next rotation and shard', () => {
     const columns = (crd: JsonSchema) =>
       (crd.spec as { versions: { additionalPrinterColumns: { name: string; priority?: number }[] }[] })
         .versions[0]?.additionalPrinterColumns ?? [];
@@ -87,7 +87,7 @@ describe('CRDs', () => {
     const wide = columns(apiKeys)
       .filter((c) => c.priority === 1)
       .map((c) => c.name);
-    expect(wide).toEqual(['Connection', 'Verified', 'Next Rotation']);
+    expect(wide).toEqual(['Connection', 'Verified', 'Next Rotation', 'Shard']);
   });
 
   it('status.conditions of every kind is a list-map keyed by type', () => {

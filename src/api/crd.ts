@@ -148,6 +148,13 @@ const apiKeyColumns = [
     description: 'When the next scheduled rotation is due.',
     priority: 1,
   },
+  {
+    name: 'Shard',
+    type: 'string',
+    jsonPath: '.status.shard',
+    description: 'The operator shard that reconciles the ApiKey (sharded installs only).',
+    priority: 1,
+  },
 ];
 
 /** buildCrds returns the three CustomResourceDefinitions, generated from the zod schemas. */

@@ -26,6 +26,10 @@ export const ANNOTATIONS = {
   apiKeyUid: `${GROUP}/apikey-uid`,
   /** On a consumer's pod template: the publicValue of the rotation it was restarted for (a rollout restart). */
   restartedFor: `${GROUP}/restarted-for`,
+  /** On a shard's Lease: the ApiKey label selector the shard watches (empty: every ApiKey). */
+  shardLabelSelector: `${GROUP}/shard-label-selector`,
+  /** On a shard's Lease: the namespaces the shard watches, comma-separated (empty: all). */
+  shardNamespaces: `${GROUP}/shard-namespaces`,
 } as const;
 
 /** LABELS the operator sets on the Secrets it owns; the Secret informer selects on managedBy. */

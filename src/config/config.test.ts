@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       leaderElect: false,
       leaderElectionNamespace: 'rancher-apikey-operator-system',
       leaderElectionId: 'rancher-apikey-operator',
+      shardName: '',
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
@@ -124,6 +125,22 @@ describe('loadConfig', () => {
     ]);
     const tight = problemsOf(() => loadConfig(['--renew-deadline=2s', '--retry-period=2s'], {}));
     expect(tight).toEqual([expect.stringContaining('--renew-deadline')]);
+  });
+
+  it('names the Lease after SHARD_NAME and refuses a shard without leader election or with another Lease name', () => {
+    const c = loadConfig([], { SHARD_NAME: 'shard-a', LEADER_ELECT: 'true' });
+    expect([c.shardName, c.leaderElectionId]).toEqual(['shard-a', 'shard-a']);
+    expect(loadConfig(['--shard-name=b', '--leader-elect'], {}).leaderElectionId).toBe('b');
+    expect(problemsOf(() => loadConfig([], { SHARD_NAME: 'shard-a' }))).toEqual([
+      expect.stringContaining('--shard-name / SHARD_NAME: needs leader election'),
+    ]);
+    const renamed = { SHARD_NAME: 'shard-a', LEADER_ELECT: 'true', LEADER_ELECTION_ID: 'other' };
+    expect(problemsOf(() => loadConfig([], renamed))).toEqual([
+      expect.stringContaining('--shard-name / SHARD_NAME: must equal the Lease name'),
+    ]);
+    expect(problemsOf(() => loadConfig([], { SHARD_NAME: 'Shard_A', LEADER_ELECT: 'true' }))).toEqual(
+      expect.arrayContaining([expect.stringContaining('must be a DNS subdomain name')]),
+    );
   });
 
   it('turns ClusterRancherConnections off with CLUSTER_CONNECTIONS=false or --cluster-connections=false', () => {

@@ -41,6 +41,8 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   const namespaceFallback = raw.podNamespace ?? DEFAULT_OPERATOR_NAMESPACE;
   raw.leaderElectionNamespace ??= namespaceFallback;
   raw.operatorNamespace ??= namespaceFallback;
+  // A shard's Lease is named after it (other shards look its claims' liveness up by that name).
+  if (raw.shardName?.trim()) raw.leaderElectionId ??= raw.shardName.trim();
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(describeIssue(issue.path, issue.message, raw));

@@ -102,6 +102,14 @@ export const ConfigSchema = z
       .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be a DNS subdomain name')
       .max(253)
       .prefault('rancher-apikey-operator'),
+    // Empty: unsharded (status.shard is neither read nor written). Set: the shard's name, which is also its
+    // Lease's name, so that other shards can tell whether its claims are live.
+    shardName: z
+      .string()
+      .trim()
+      .regex(/^([a-z0-9]([-.a-z0-9]*[a-z0-9])?)?$/, 'must be a DNS subdomain name')
+      .max(253)
+      .prefault(''),
     leaseDurationMs: duration(1).prefault('15s'),
     renewDeadlineMs: duration(1).prefault('10s'),
     retryPeriodMs: duration(1).prefault('2s'),
@@ -126,6 +134,21 @@ export const ConfigSchema = z
     operatorNamespace: namespaceName,
   })
   .superRefine((c, ctx) => {
+    if (c.shardName !== '' && !c.leaderElect) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shardName'],
+        message:
+          "needs leader election (LEADER_ELECT=true): a shard's claims are live while its Lease is held",
+      });
+    }
+    if (c.shardName !== '' && c.leaderElectionId !== c.shardName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shardName'],
+        message: `must equal the Lease name (LEADER_ELECTION_ID ${JSON.stringify(c.leaderElectionId)}): other shards find a shard's Lease by its name; leave LEADER_ELECTION_ID unset`,
+      });
+    }
     // client-go's constraints: LeaseDuration > RenewDeadline > JitterFactor(1.2) * RetryPeriod.
     if (c.leaseDurationMs <= c.renewDeadlineMs) {
       ctx.addIssue({
@@ -224,8 +247,14 @@ export const SETTING_SOURCES = {
   leaderElectionId: {
     flag: 'leader-election-id',
     env: 'LEADER_ELECTION_ID',
-    fallback: 'rancher-apikey-operator',
+    fallback: 'SHARD_NAME or rancher-apikey-operator',
     help: 'name of the Lease',
+  },
+  shardName: {
+    flag: 'shard-name',
+    env: 'SHARD_NAME',
+    fallback: '',
+    help: "this shard's name (and Lease name): claims ApiKeys in status.shard so that shards never both act on one; empty = unsharded",
   },
   leaseDurationMs: { flag: 'lease-duration', env: 'LEASE_DURATION', fallback: '15s', help: 'Lease duration' },
   renewDeadlineMs: {

@@ -79,4 +79,26 @@ describe('leaseApiFrom', () => {
       expect.objectContaining({ metadata: expect.objectContaining({ resourceVersion: '8' }) }),
     ]);
   });
+
+  it("writes a shard's annotations on create and every replace, and reads them back", async () => {
+    const annotations = { 'rancher.keyops.dev/shard-label-selector': 'shard=a' };
+    const bodies: { metadata?: { annotations?: unknown } }[] = [];
+    const echo = async (req: { body: V1Lease }) => {
+      bodies.push(JSON.parse(JSON.stringify(req.body)));
+      return { ...stored('3'), metadata: { resourceVersion: '3', annotations } };
+    };
+    const api = leaseApiFrom(
+      {
+        readNamespacedLease: async () => stored('1'),
+        createNamespacedLease: echo,
+        replaceNamespacedLease: echo,
+      },
+      annotations,
+    );
+    const created = await api.create('ops', 'lock', record);
+    await api.replace('ops', 'lock', '3', record);
+    expect(bodies.map((b) => b.metadata?.annotations)).toEqual([annotations, annotations]);
+    expect(created.annotations).toEqual(annotations);
+    expect((await api.read('ops', 'lock'))?.annotations).toBeUndefined();
+  });
 });

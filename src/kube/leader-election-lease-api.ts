@@ -11,8 +11,11 @@ export type LeaseRecord = {
   leaseTransitions: number;
 };
 
-/** Lease is a Lease as read: its record and the resourceVersion a replace must carry. */
-export type Lease = { resourceVersion: string; record: LeaseRecord };
+/**
+ * Lease is a Lease as read: its record, the resourceVersion a replace must carry, and its annotations (a shard's
+ * Lease says there what the shard watches).
+ */
+export type Lease = { resourceVersion: string; record: LeaseRecord; annotations?: Record<string, string> };
 
 /**
  * LeaseApi is the minimal Lease access leader election needs. `read` returns undefined when the Lease does
@@ -30,7 +33,10 @@ const TimeSchema = z
   .transform((t) => (t == null ? 0 : new Date(t).getTime() || 0));
 
 const V1LeaseSchema = z.object({
-  metadata: z.object({ resourceVersion: z.string() }),
+  metadata: z.object({
+    resourceVersion: z.string(),
+    annotations: z.record(z.string(), z.string()).nullish(),
+  }),
   spec: z
     .object({
       holderIdentity: z.string().nullish(),
@@ -46,8 +52,10 @@ const V1LeaseSchema = z.object({
 export function parseLease(obj: unknown): Lease {
   const lease = V1LeaseSchema.parse(obj);
   const spec = lease.spec;
+  const annotations = lease.metadata.annotations ?? undefined;
   return {
     resourceVersion: lease.metadata.resourceVersion,
+    ...(annotations ? { annotations } : {}),
     record: {
       holderIdentity: spec?.holderIdentity ?? '',
       leaseDurationSeconds: spec?.leaseDurationSeconds ?? 0,
@@ -59,11 +67,22 @@ export function parseLease(obj: unknown): Lease {
 }
 
 /** leaseBody builds the Lease object for create/replace, with times as V1MicroTime (6 fractional digits). */
-export function leaseBody(namespace: string, name: string, record: LeaseRecord, resourceVersion?: string) {
+export function leaseBody(
+  namespace: string,
+  name: string,
+  record: LeaseRecord,
+  resourceVersion?: string,
+  annotations?: Record<string, string>,
+) {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name, namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+    metadata: {
+      name,
+      namespace,
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      ...(annotations === undefined ? {} : { annotations }),
+    },
     spec: {
       holderIdentity: record.holderIdentity,
       leaseDurationSeconds: record.leaseDurationSeconds,
@@ -76,10 +95,11 @@ export function leaseBody(namespace: string, name: string, record: LeaseRecord, 
 
 /**
  * leaseApiFrom adapts client-node's CoordinationV1Api to LeaseApi. A replace sends a whole Lease built from
- * the record, so labels or annotations on the Lease are not preserved (the operator's Lease has none).
+ * the record and `annotations` (a shard's scope), so other labels or annotations on the Lease are not preserved.
  */
 export function leaseApiFrom(
   api: Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>,
+  annotations?: Record<string, string>,
 ): LeaseApi {
   return {
     async read(namespace, name) {
@@ -92,11 +112,14 @@ export function leaseApiFrom(
     },
     async create(namespace, name, record) {
       return parseLease(
-        await api.createNamespacedLease({ namespace, body: leaseBody(namespace, name, record) }),
+        await api.createNamespacedLease({
+          namespace,
+          body: leaseBody(namespace, name, record, undefined, annotations),
+        }),
       );
     },
     async replace(namespace, name, resourceVersion, record) {
-      const body = leaseBody(namespace, name, record, resourceVersion);
+      const body = leaseBody(namespace, name, record, resourceVersion, annotations);
       return parseLease(await api.replaceNamespacedLease({ namespace, name, body }));
     },
   };

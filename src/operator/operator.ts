@@ -27,6 +27,7 @@ import { createControllerLoop } from './controller-loop.ts';
 import { createHandlers } from './handlers.ts';
 import { createInformers } from './informers.ts';
 import { createNamespaceLabels } from './namespaces.ts';
+import { allApiKeyUids, createSharding } from './sharding.ts';
 
 export type { CrashPoint };
 
@@ -147,6 +148,19 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   // Per-ApiKey condition series and counts per key state, read from the cache at each scrape.
   registerApiKeyStatusMetrics(metrics.registry, () => caches.apiKeys.list());
   const drift = createDriftTracker(config.driftCheckIntervalMs);
+  const sharding = createSharding({
+    config,
+    apis,
+    identity,
+    logger,
+    metrics,
+    apiKeys: caches.apiKeys,
+    // An ApiKey that left this shard may come back changed by another: what this process last wrote is stale.
+    forget: (k) => {
+      ownWrites.delete(`${k.namespace}/${k.name}`);
+      deps.lastWritten.delete(`${k.namespace}/${k.name}`);
+    },
+  });
   const deps = {
     keyMetrics,
     apiKeys: caches.apiKeys,
@@ -182,6 +196,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     lastWritten: new Map<string, string>(),
     ownWrites,
     onSkipped: (reason: 'echo' | 'released') => metrics.passSkipped(reason),
+    shardGate: sharding?.gate,
   };
   const connDeps = {
     connections: caches.connections,
@@ -192,6 +207,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     recheckMs: config.driftCheckIntervalMs,
     apiKeys: caches.apiKeys,
     watchNamespaces: config.namespaces,
+    allApiKeyUids: allApiKeyUids(config, apis),
     events: deps.events,
     keyMetrics,
   };
@@ -202,12 +218,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     started = true;
     while (!caches.hasSynced()) await new Promise((r) => setTimeout(r, 50));
     logger.info({ identity }, 'caches synced; reconciling');
+    sharding?.releaseStale(apiKeyLoop.add, (k) => caches.apiKeys.get(k.name, k.namespace) !== undefined);
     apiKeyLoop.start();
     connectionLoop.start();
   };
   const elector = config.leaderElect
     ? createLeaderElector({
-        leases: leaseApiFrom(apis.coordination),
+        leases: leaseApiFrom(apis.coordination, sharding?.leaseAnnotations),
         namespace: config.leaderElectionNamespace,
         name: config.leaderElectionId,
         identity,

@@ -14,6 +14,7 @@ import { type ObserveDeps, type Observed, observe } from './observe.ts';
 import { ABSENT, echoOnly, type OwnWrites, recordingWriters, type WriteLog } from './own-writes.ts';
 import { plan } from './plan/plan.ts';
 import { releaseInvalid, reportInvalid } from './report-invalid.ts';
+import type { ShardGate } from './shard/gate.ts';
 
 /** ReconcileDeps are everything one ApiKey pass needs, injected. */
 export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
@@ -25,6 +26,8 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
   keyMetrics?: KeyMetrics;
   /** onSkipped is told of each pass that returned at once (for the skipped-passes metric). */
   onSkipped?(reason: 'echo' | 'released'): void;
+  /** In a sharded install, the gate that lets a pass run only on ApiKeys this shard claims (shard/gate.ts). */
+  shardGate?: ShardGate | undefined;
 }
 
 /**
@@ -35,6 +38,8 @@ export interface ReconcileDeps extends ObserveDeps, ExecuteDeps {
 export async function reconcileApiKey(key: ObjectKey, deps: ReconcileDeps): Promise<ReconcileResult> {
   try {
     const id = `${key.namespace}/${key.name}`;
+    const admitted = await deps.shardGate?.admit(key);
+    if (admitted) return admitted;
     if (finishedHere(key, deps)) {
       deps.onSkipped?.('released');
       return { kind: 'done' };

@@ -18,6 +18,8 @@ export interface ConnectionObserveDeps {
   now(): number;
   apiKeys: { list(): readonly KubernetesObject[] };
   watchNamespaces: readonly string[];
+  /** Every ApiKey uid in the watch namespaces, when the cache holds only a label-selected share of them (see OrphanScope). */
+  allApiKeyUids?: (() => Promise<ReadonlySet<string>>) | undefined;
 }
 
 /** ConnectionObservation is everything planConnection needs, gathered read-only. */
@@ -63,7 +65,11 @@ export async function observeConnection(
     const envs = (status.orphans?.keys ?? [])
       .map((k) => k.environment)
       .filter((e): e is string => e !== undefined);
-    const scope = { apiKeys: deps.apiKeys.list(), watchNamespaces: deps.watchNamespaces };
+    const scope = {
+      apiKeys: deps.apiKeys.list(),
+      watchNamespaces: deps.watchNamespaces,
+      ...(deps.allApiKeyUids ? { allApiKeyUids: deps.allApiKeyUids } : {}),
+    };
     found = await findOrphans(resolved.client, id, scope, envs, deletesOrphans);
   }
   return {

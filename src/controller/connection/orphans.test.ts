@@ -42,6 +42,25 @@ describe('findOrphans', () => {
     expect(await findOrphans(rancher, cluster, scope, [])).toHaveLength(1);
   });
 
+  it("never counts a key whose ApiKey exists but is another shard's (not in this shard's cache)", async () => {
+    const rancher = new FakeRancher();
+    const OTHER = 'bbbbbbbb-0000-4000-8000-000000000002';
+    rancher.seed({ description: markerOf(OTHER, 'theirs') });
+    const orphan = rancher.seed({ description: markerOf(GONE, 'old') });
+    let lists = 0;
+    const allApiKeyUids = async () => {
+      lists++;
+      return new Set([LIVE, OTHER]);
+    };
+    const found = await findOrphans(rancher, conn, { ...scope, allApiKeyUids }, []);
+    expect(found.map((o) => o.key.id)).toEqual([orphan.id]);
+    expect(lists).toBe(1);
+    // Nothing the cache does not explain: the ApiKeys are not listed at all.
+    lists = 0;
+    await findOrphans(new FakeRancher(), conn, { ...scope, allApiKeyUids }, []);
+    expect(lists).toBe(0);
+  });
+
   it('leaves keys of namespaces outside the watch scope to the operator instance that watches them', async () => {
     const rancher = new FakeRancher();
     rancher.seed({ description: markerOf(GONE, 'x', 'team-b') });

@@ -14,6 +14,12 @@ export interface OrphanKey {
 export interface OrphanScope {
   apiKeys: readonly KubernetesObject[];
   watchNamespaces: readonly string[];
+  /**
+   * The uids of every ApiKey in the watch namespaces, whatever its labels: set when this instance selects
+   * ApiKeys by label (a shard), whose cache then lacks the other shards' ApiKeys. Read only when a key's marker
+   * names an ApiKey the cache does not hold, so an instance with nothing to report lists nothing.
+   */
+  allApiKeyUids?: () => Promise<ReadonlySet<string>>;
 }
 
 function refersTo(o: KubernetesObject, kind: string, name: string, ns: string): boolean {
@@ -25,7 +31,8 @@ function refersTo(o: KubernetesObject, kind: string, name: string, ns: string): 
 /**
  * findOrphans lists the connection's keys that carry the ownership marker (account scope and every
  * environment its ApiKeys use) and returns those whose ApiKey uid is not live. Keys named after
- * namespaces outside this instance's watch scope belong to another shard and are left alone.
+ * namespaces outside this instance's watch scope belong to another shard and are left alone, and so are keys
+ * whose ApiKey exists but is another shard's (scope.allApiKeyUids).
  */
 export async function findOrphans(
   client: RancherClient,
@@ -49,6 +56,13 @@ export async function findOrphans(
   const out: OrphanKey[] = [];
   // An environment URL lists the same environment for the account scope: each key is reported once.
   const seen = new Set<string>();
+  let everywhere: ReadonlySet<string> | undefined;
+  // Another shard's ApiKey is never an orphan (its shard may be about to act on that very key).
+  const ownedElsewhere = async (uid: string) => {
+    if (!scope.allApiKeyUids) return false;
+    everywhere ??= await scope.allApiKeyUids();
+    return everywhere.has(uid);
+  };
   for (const environment of scopes) {
     // The inventory spans the whole connection: it gets the large list limits (lookups keep the small ones)
     // and holds only marked keys, so a server that ignores the filter costs little memory.
@@ -66,6 +80,7 @@ export async function findOrphans(
       const ns = owner.split('/')[0] ?? '';
       if (scope.watchNamespaces.length > 0 && !scope.watchNamespaces.includes(ns)) continue;
       if (conn.kind === 'RancherConnection' && ns !== conn.namespace) continue;
+      if (await ownedElsewhere(uid)) continue;
       out.push(environment ? { key, apiKey: owner, environment } : { key, apiKey: owner });
     }
   }
