@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       rancherTimeoutMs: 15_000,
       credentialsOptIn: 'optional',
       allowedRancherUrls: [],
+      reconcileConnections: 'all',
       clusterConnections: true,
       consumerRestarts: false,
       tenantSlowAfterMs: 1_000,
@@ -141,6 +142,16 @@ describe('loadConfig', () => {
     expect(problemsOf(() => loadConfig([], { SHARD_NAME: 'Shard_A', LEADER_ELECT: 'true' }))).toEqual(
       expect.arrayContaining([expect.stringContaining('must be a DNS subdomain name')]),
     );
+  });
+
+  it('reads which connections this instance reconciles, and refuses anything but all, namespaced or none', () => {
+    expect(loadConfig([], { RECONCILE_CONNECTIONS: 'none' }).reconcileConnections).toBe('none');
+    expect(loadConfig(['--reconcile-connections=namespaced'], {}).reconcileConnections).toBe('namespaced');
+    expect(problemsOf(() => loadConfig([], { RECONCILE_CONNECTIONS: 'some' }))).toEqual([
+      expect.stringContaining(
+        '--reconcile-connections / RECONCILE_CONNECTIONS: must be all, namespaced or none',
+      ),
+    ]);
   });
 
   it('turns ClusterRancherConnections off with CLUSTER_CONNECTIONS=false or --cluster-connections=false', () => {

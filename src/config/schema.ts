@@ -125,6 +125,13 @@ export const ConfigSchema = z
       .pipe(z.enum(['optional', 'required'], 'must be optional or required'))
       .prefault('optional'),
     allowedRancherUrls: urlPrefixList.prefault(''),
+    // Which connections this instance checks and inventories (status, orphans): in a sharded install one shard
+    // takes the ClusterRancherConnections (all), the others only their namespaces' (namespaced) or none.
+    reconcileConnections: z
+      .string()
+      .trim()
+      .pipe(z.enum(['all', 'namespaced', 'none'], 'must be all, namespaced or none'))
+      .prefault('all'),
     // Off: no ClusterRancherConnection informer (its RBAC may be omitted); ApiKeys naming one are Stalled.
     clusterConnections: boolean.prefault('true'),
     // On: rotations restart consumer workloads that ask for it (spec.rotation.restartConsumers); needs apps RBAC.
@@ -219,6 +226,12 @@ export const SETTING_SOURCES = {
     env: 'MAX_RECONCILE_BURST',
     fallback: '100',
     help: 'retry token bucket burst',
+  },
+  reconcileConnections: {
+    flag: 'reconcile-connections',
+    env: 'RECONCILE_CONNECTIONS',
+    fallback: 'all',
+    help: 'all|namespaced|none: which connections this instance checks and inventories (sharded installs: all on exactly one shard); ApiKeys use every connection either way',
   },
   clusterConnections: {
     flag: 'cluster-connections',

@@ -27,7 +27,7 @@ import { createControllerLoop } from './controller-loop.ts';
 import { createHandlers } from './handlers.ts';
 import { createInformers } from './informers.ts';
 import { createNamespaceLabels } from './namespaces.ts';
-import { allApiKeyUids, createSharding } from './sharding.ts';
+import { allApiKeyUids, createSharding, servesConnection } from './sharding.ts';
 
 export type { CrashPoint };
 
@@ -89,6 +89,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     budgetOf: (c) => (c.kind === 'RancherConnection' ? [c.namespace] : []),
     reconcile: (c) => reconcileConnection(c, connDeps),
   });
+  const addConnection = (c: ConnectionId) => {
+    if (servesConnection(config.reconcileConnections, c)) connectionLoop.add(c);
+  };
   let informers: ReturnType<typeof createInformers> | undefined;
   // What each ApiKey's last pass wrote (see own-writes.ts): a wake-up for any other reason than the ApiKey's own
   // objects changing forgets it, so that pass runs.
@@ -101,7 +104,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     {
       apiKey: (k) => apiKeyLoop.add(k),
       apiKeyDependency: wakeApiKey,
-      connection: (c) => connectionLoop.add(c),
+      connection: addConnection,
     },
     () => informers?.apiKeys.list() ?? [],
   );
@@ -142,7 +145,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     allowedUrls: config.allowedRancherUrls,
     clusterConnectionsEnabled: config.clusterConnections,
     // Rancher refused credentials that were verified: the connection re-checks now, not at its recheck.
-    onInvalidated: (c) => connectionLoop.add(c),
+    onInvalidated: addConnection,
   });
   const keyMetrics = createKeyMetrics(metrics.registry);
   // Per-ApiKey condition series and counts per key state, read from the cache at each scrape.

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { createClaimantLeases, shardAnnotations } from '../controller/apikey/shard/claimant-leases.ts';
 import { createShardGate, type ShardGate } from '../controller/apikey/shard/gate.ts';
+import type { ConnectionId } from '../controller/connection/types.ts';
 import type { ObjectKey } from '../controller/object-key.ts';
 import type { KubeApis } from '../kube/client.ts';
 import { createEventRecorder } from '../kube/events.ts';
@@ -20,6 +21,16 @@ export interface Sharding {
    * it was down) are queued, so that their pass releases them. A failed list is retried after a lease duration.
    */
   releaseStale(enqueue: (key: ObjectKey) => void, cached: (key: ObjectKey) => boolean): void;
+}
+
+/**
+ * servesConnection says whether this instance reconciles a connection (RECONCILE_CONNECTIONS): in a sharded
+ * install a ClusterRancherConnection is checked and inventoried by the one shard set to `all`, so its status has
+ * one writer; ApiKeys resolve and use every connection whatever the setting.
+ */
+export function servesConnection(setting: Config['reconcileConnections'], id: ConnectionId): boolean {
+  if (setting === 'all') return true;
+  return setting === 'namespaced' && id.kind === 'RancherConnection';
 }
 
 /** UID_LIST_CACHE_MS is how long one list of every ApiKey uid serves the orphan inventories of all connections. */

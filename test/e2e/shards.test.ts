@@ -32,8 +32,13 @@ function shardEnv(name: string, selector: string): Record<string, string> {
   };
 }
 
-async function startShard(name: string, selector: string): Promise<OperatorProcess> {
-  const p = startOperatorProcess({ kubeconfigPath: world.operatorKubeconfig, env: shardEnv(name, selector) });
+async function startShard(
+  name: string,
+  selector: string,
+  extra: Record<string, string> = {},
+): Promise<OperatorProcess> {
+  const env = { ...shardEnv(name, selector), ...extra };
+  const p = startOperatorProcess({ kubeconfigPath: world.operatorKubeconfig, env });
   shards.set(name, p);
   await p.waitReady();
   return p;
@@ -118,10 +123,13 @@ beforeAll(async () => {
     },
   });
   shards.set(SHARD.a, world.operator);
-  await startShard(SHARD.b, 'shard=b');
-  // The credentials Secret and the RancherConnection of the design's manifests (not its ApiKey).
+  // Only shard a checks connections (and deletes orphans): b uses the connection but never inventories it.
+  await startShard(SHARD.b, 'shard=b', { RECONCILE_CONNECTIONS: 'none' });
+  // The credentials Secret and the RancherConnection of the design's manifests (not its ApiKey), deleting orphans:
+  // an inventory that took b's keys for orphans would retire them.
   const docs = designManifests(ns(), world.emulator).split('\n---\n');
-  const r = await kubectl(['apply', '-f', '-'], { input: docs.slice(0, 2).join('\n---\n') });
+  const connection = `${docs[1]}\n  orphanPolicy: Delete\n`;
+  const r = await kubectl(['apply', '-f', '-'], { input: [docs[0], connection].join('\n---\n') });
   expect(r.code, r.stderr).toBe(0);
 });
 
@@ -153,8 +161,27 @@ describe('two shards with disjoint selectors', () => {
       expect(await claims(s, 'take_over')).toBe(0);
       expect(await metric(s, `rancher_apikey_operator_shard_overlaps{shard="${s}"}`)).toBe(0);
     }
+    // The connection's inventory (shard a's, orphanPolicy Delete) after every key exists: b's keys are not orphans.
+    const passes = () => metric(SHARD.a, 'controller_runtime_reconcile_total{controller="connection"');
+    const before = await passes();
+    const poke = await kubectl([
+      'annotate',
+      '--overwrite',
+      '-n',
+      ns(),
+      'rancherconnection/rancher',
+      'rancher.keyops.dev/reconcile-requested-at=inventory',
+    ]);
+    expect(poke.code, poke.stderr).toBe(0);
+    await eventually('a connection pass of shard a', async () =>
+      (await passes()) > before ? true : undefined,
+    );
+    expect(await metric(SHARD.a, 'rancher_apikey_operator_orphan_keys{')).toBe(0);
+    expect(await metric(SHARD.b, 'controller_runtime_reconcile_total{controller="connection"')).toBe(0);
     // Exactly one non-purged Rancher key per ApiKey, Secrets that authenticate, no secret in any log.
     await expectInvariants();
+    const marked = world.emulator.keys().filter((k) => k.description?.includes('apikey-uid:'));
+    expect(marked.filter((k) => k.state === 'active')).toHaveLength(KEYS);
     const wide = await kubectl(['get', 'apikeys', '-n', ns(), '-o', 'wide']);
     expect(wide.stdout.split('\n')[0]).toMatch(/SHARD/);
     expect(wide.stdout).toContain(SHARD.b);
@@ -299,7 +326,7 @@ describe('two shards with disjoint selectors', () => {
     expect(
       bKeys.filter((k) => !isReady(k) || k.status?.shard !== SHARD.b).map((k) => k.metadata.name),
     ).toEqual([]);
-    await startShard(SHARD.b, 'shard=b');
+    await startShard(SHARD.b, 'shard=b', { RECONCILE_CONNECTIONS: 'none' });
     await expectInvariants();
     expect((await listApiKeys()).find((k) => k.metadata.name === 'new-b')?.status?.shard).toBe(SHARD.b);
   });
