@@ -25,6 +25,11 @@ const core = kc.makeApiClient(CoreV1Api);
 const WATCHED = ['team-a', 'team-b'];
 const WATCH_SET = `watchNamespaces={${WATCHED.join(',')}}`;
 const MONITORING_SET = ['serviceMonitor.enabled=true', 'prometheusRule.enabled=true'];
+// The two shards of deploy/overlays/shards.
+const SHARDS_SET = ['a', 'b'].flatMap((s, i) => [
+  `shards[${i}].name=${s}`,
+  `shards[${i}].labelSelector=example.com/shard=${s}`,
+]);
 const RESTRICTED = {
   'pod-security.kubernetes.io/enforce': 'restricted',
   'pod-security.kubernetes.io/enforce-version': 'latest',
@@ -81,6 +86,7 @@ describe('helm lint', () => {
     ['default values', []],
     ['watchNamespaces', [WATCH_SET]],
     ['consumer restarts', ['consumerRestarts.enabled=true']],
+    ['two shards with monitoring', [...SHARDS_SET, ...MONITORING_SET]],
     ['consumer restarts per watched namespace', [WATCH_SET, 'consumerRestarts.enabled=true']],
     [
       'monitoring, private registry, proxy and scheduling',
@@ -98,6 +104,24 @@ describe('helm lint', () => {
     const r = await helm(['lint', '--strict', CHART, ...sets.flatMap((s) => ['--set', s])]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toContain('0 chart(s) failed');
+  });
+
+  it.each([
+    [
+      'a shard name that is no DNS label',
+      ['shards[0].name=Shard_A', 'shards[0].labelSelector=s=a'],
+      'must be a DNS label',
+    ],
+    ['a shard without a label selector', ['shards[0].name=a'], 'needs a labelSelector'],
+    [
+      'shards without leader election',
+      [...SHARDS_SET, 'leaderElection.enabled=false'],
+      'shards need leaderElection',
+    ],
+  ])('refuses %s', async (_name, sets, message) => {
+    const r = await helm(['template', 'x', CHART, ...sets.flatMap((v) => ['--set', v])]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
   });
 
   it('refuses watchNamespaces that include the release namespace (its Secrets hold cluster credentials)', async () => {
@@ -132,6 +156,42 @@ describe('one source of truth: the chart renders what deploy/ renders', () => {
       kustomize('deploy/monitoring'),
     ]);
     expect(comparable(chart)).toEqual(comparable([...base, ...monitoring]));
+  });
+
+  it('shards=[a, b] = `kubectl kustomize deploy/overlays/shards`: one Deployment per shard, its Lease and selector set', async () => {
+    const [chart, overlay] = await Promise.all([
+      helmTemplate(SHARDS_SET),
+      kustomize('deploy/overlays/shards'),
+    ]);
+    expect(comparable(chart)).toEqual(comparable(overlay));
+    const deployments = chart.filter((o) => o.kind === 'Deployment');
+    const env = (o: Obj) =>
+      Object.fromEntries(
+        (PodTemplateSchema.parse(o).spec.template.spec.containers[0]?.env ?? []).map((e) => [
+          e.name,
+          e.value,
+        ]),
+      );
+    expect(
+      deployments.map((d) => {
+        const e = env(d);
+        return [
+          d.metadata.name,
+          e.SHARD_NAME,
+          e.WATCH_LABEL_SELECTOR,
+          e.RECONCILE_CONNECTIONS,
+          e.LEADER_ELECT,
+        ];
+      }),
+    ).toEqual([
+      ['rancher-apikey-operator-a', 'rancher-apikey-operator-a', 'example.com/shard=a', 'all', 'true'],
+      ['rancher-apikey-operator-b', 'rancher-apikey-operator-b', 'example.com/shard=b', 'none', 'true'],
+    ]);
+    // Prometheus labels every series of a shard's pod with its shard.
+    const monitor = (await helmTemplate([...SHARDS_SET, ...MONITORING_SET])).find(
+      (o) => o.kind === 'ServiceMonitor',
+    );
+    expect(monitor).toMatchObject({ spec: { podTargetLabels: ['rancher.keyops.dev/shard'] } });
   });
 
   it('the default NetworkPolicy lets the operator reach a Rancher on 80, 443 and 8080', async () => {
@@ -255,6 +315,7 @@ describe('the rendered chart on the real control plane', () => {
       'watchNamespaces without ClusterRancherConnections',
       [WATCH_SET, 'clusterRancherConnections.enabled=false'],
     ],
+    ['two shards', SHARDS_SET],
   ])('%s pass a server-side dry-run in a restricted namespace, and its Pod is admitted', async (_n, sets) => {
     const ns = await createTestNamespace(kc, 'helm-dry', RESTRICTED);
     const objs = await helmTemplate(sets, ns);

@@ -121,6 +121,7 @@ describe('deploy/ manifests', () => {
   it.each([
     ['deploy', 'cluster-wide'],
     ['deploy/overlays/namespaced', 'namespaced'],
+    ['deploy/overlays/shards', 'two shards'],
   ])('%s (%s) passes a server-side dry-run without Pod Security warnings', async (dir) => {
     const r = await applyDryRun(await render(dir));
     expect(r.code, r.stderr).toBe(0);
@@ -170,19 +171,21 @@ describe('deploy/ manifests', () => {
 });
 
 describe('RBAC audit', () => {
-  it.each(['deploy', 'deploy/overlays/namespaced', 'deploy/overlays/consumer-restarts'])(
-    '%s uses no wildcard and leases only in a Role',
-    async (dir) => {
-      for (const o of rbacOf(await render(dir))) {
-        if (o.kind !== 'Role' && o.kind !== 'ClusterRole') continue;
-        for (const rule of rulesOf(o)) {
-          expect([...rule.verbs, ...rule.resources, ...rule.apiGroups], o.metadata.name).not.toContain('*');
-          if (rule.resources.includes('leases'))
-            expect([o.kind, o.metadata.namespace]).toEqual(['Role', OPERATOR_NS]);
-        }
+  it.each([
+    'deploy',
+    'deploy/overlays/namespaced',
+    'deploy/overlays/consumer-restarts',
+    'deploy/overlays/shards',
+  ])('%s uses no wildcard and leases only in a Role', async (dir) => {
+    for (const o of rbacOf(await render(dir))) {
+      if (o.kind !== 'Role' && o.kind !== 'ClusterRole') continue;
+      for (const rule of rulesOf(o)) {
+        expect([...rule.verbs, ...rule.resources, ...rule.apiGroups], o.metadata.name).not.toContain('*');
+        if (rule.resources.includes('leases'))
+          expect([o.kind, o.metadata.namespace]).toEqual(['Role', OPERATOR_NS]);
       }
-    },
-  );
+    }
+  });
 
   it('cluster-wide Secret list/watch is granted only by the base ClusterRole', async () => {
     const roles = rbacOf(await render('deploy')).filter((o) => grants(o, 'secrets', 'list'));
