@@ -13,7 +13,14 @@ import { startWorld, type World } from './support/world.ts';
 
 const KEYS = 200;
 const run = randomBytes(3).toString('hex');
-const SHARD = { a: `e2e-${run}-a`, b: `e2e-${run}-b`, c: `e2e-${run}-c` };
+const SHARD = {
+  a: `e2e-${run}-a`,
+  b: `e2e-${run}-b`,
+  c: `e2e-${run}-c`,
+  d: `e2e-${run}-d`,
+  n1: `e2e-${run}-n1`,
+  n2: `e2e-${run}-n2`,
+};
 // Short Leases so that a dead shard's claims are taken over in seconds (client-go constraints still hold).
 const LEASES = { LEASE_DURATION: '4s', RENEW_DEADLINE: '3s', RETRY_PERIOD: '1s' };
 
@@ -83,7 +90,12 @@ async function relabel(name: string, label: string) {
 
 type Listed = {
   metadata: { name: string; labels?: Record<string, string>; generation?: number };
-  status?: { shard?: string; observedGeneration?: number; conditions?: { type: string; status: string }[] };
+  status?: {
+    id?: string;
+    shard?: string;
+    observedGeneration?: number;
+    conditions?: { type: string; status: string }[];
+  };
 };
 async function listApiKeys(): Promise<Listed[]> {
   const list = (await world.custom.listNamespacedCustomObject({
@@ -112,7 +124,8 @@ async function expectInvariants(timeoutMs = 120_000) {
 beforeAll(async () => {
   // The world's own operator process is shard a; shard b is a second process with the same identity.
   world = await startWorld({
-    namespaceCount: 1,
+    // The label shards work in the first namespace; the namespace shards (last describe) in the other three.
+    namespaceCount: 4,
     env: {
       ...LEASES,
       SHARD_NAME: SHARD.a,
@@ -264,6 +277,34 @@ describe('two shards with disjoint selectors', () => {
     await expectInvariants();
   });
 
+  it('hands a key relabelled mid-create from a to b: a finishes its pass, then b adopts the one key', async () => {
+    const name = 'creating';
+    // a's create request is held by Rancher for 3 s: the relabel lands while it is in flight.
+    const fault = world.emulator.setFault({
+      route: 'POST /apikeys',
+      kind: 'latency',
+      latencyMs: 3_000,
+      times: 1,
+    });
+    const releasesBefore = await claims(SHARD.a, 'release');
+    await apply([apiKey(name, 'a')]);
+    await eventually('a create in flight', async () =>
+      (world.emulator.faults().find((f) => f.id === fault)?.hits ?? 0) > 0 ? true : undefined,
+    );
+    await relabel(name, 'b');
+    const done = await eventually('b holds creating, Ready', async () => {
+      const k = (await listApiKeys()).find((x) => x.metadata.name === name);
+      return k && isReady(k) && k.status?.shard === SHARD.b ? k : undefined;
+    });
+    expect(done.metadata.labels?.shard).toBe('b');
+    expect(await claims(SHARD.a, 'release')).toBe(releasesBefore + 1);
+    const data = await readSecretValues(world.core, ns(), name);
+    expect(await authenticates(world.emulator.url, data?.publicValue ?? '', data?.secretValue ?? '')).toBe(
+      true,
+    );
+    await expectInvariants();
+  });
+
   it('reports overlapping selectors (Event, log, metric) and writes no claim and no key for them', async () => {
     const aKeys = (await listApiKeys()).filter((k) => k.metadata.labels?.shard === 'a').length;
     const c = await startShard(SHARD.c, 'shard in (a,c)');
@@ -294,7 +335,8 @@ describe('two shards with disjoint selectors', () => {
       return k && isReady(k) ? k.status?.shard : undefined;
     });
     expect([SHARD.a, SHARD.c]).toContain(owner);
-    expect((await claims(SHARD.a, 'claim')) + (await claims(SHARD.c, 'claim'))).toBe(KEYS / 2 + 3);
+    // a claimed its half, rotating, deleting and creating; the contested key adds one claim, by a or by c.
+    expect((await claims(SHARD.a, 'claim')) + (await claims(SHARD.c, 'claim'))).toBe(KEYS / 2 + 4);
     expect(await creates(SHARD.c)).toBe(owner === SHARD.c ? 1 : 0);
     await expectInvariants();
     // c goes away cleanly (its Lease released): a takes over what c held and everything stays Ready.
@@ -329,5 +371,89 @@ describe('two shards with disjoint selectors', () => {
     await startShard(SHARD.b, 'shard=b', { RECONCILE_CONNECTIONS: 'none' });
     await expectInvariants();
     expect((await listApiKeys()).find((k) => k.metadata.name === 'new-b')?.status?.shard).toBe(SHARD.b);
+  });
+  it('a shard restarted with a narrower selector releases what it no longer selects; the shard that selects it takes it', async () => {
+    const name = 'resharded';
+    await apply([
+      { ...apiKey(name, 'a'), metadata: { name, namespace: ns(), labels: { shard: 'a', tier: 'x' } } },
+    ]);
+    const first = await eventually('resharded Ready on a', async () => {
+      const k = (await listApiKeys()).find((x) => x.metadata.name === name);
+      return k && isReady(k) && k.status?.shard === SHARD.a ? k : undefined;
+    });
+    // a comes back selecting shard=a but not tier=x (graceful restart: its pass drains, the Lease is handed on).
+    const restarted = {
+      ...LEASES,
+      SHARD_NAME: SHARD.a,
+      LEADER_ELECTION_ID: SHARD.a,
+      WATCH_LABEL_SELECTOR: 'shard=a,tier!=x',
+    };
+    await world.restartOperator({ env: restarted });
+    shards.set(SHARD.a, world.operator);
+    await eventually('a releases the ApiKey it claims but no longer selects', async () =>
+      (await claims(SHARD.a, 'release')) === 1 ? true : undefined,
+    );
+    await startShard(SHARD.d, 'tier=x', { RECONCILE_CONNECTIONS: 'none' });
+    const moved = await eventually('d holds resharded, Ready', async () => {
+      const k = (await listApiKeys()).find((x) => x.metadata.name === name);
+      return k && isReady(k) && k.status?.shard === SHARD.d ? k : undefined;
+    });
+    expect(moved.status).toMatchObject({ shard: SHARD.d });
+    expect(await creates(SHARD.d)).toBe(0); // it took over the key a made, it did not make another
+    expect((await getApiKey(world.custom, ns(), name))?.status?.id).toBe(first.status?.id);
+    await shard(SHARD.d).stop();
+    shards.delete(SHARD.d);
+  });
+});
+
+describe('namespace shards', () => {
+  const KEYS_PER_NS = 5;
+  const nsOf = (i: 1 | 2 | 3) => world.namespaces[i] ?? '';
+  const start = (name: string, namespaces: string[]) =>
+    startShard(name, '', { WATCH_NAMESPACES: namespaces.join(','), RECONCILE_CONNECTIONS: 'none' });
+
+  it('moving a namespace from one shard to another hands its keys over with no duplicate', async () => {
+    const [x, y, z] = [nsOf(1), nsOf(2), nsOf(3)];
+    for (const n of [x, y, z]) {
+      const docs = designManifests(n, world.emulator).split('\n---\n');
+      const r = await kubectl(['apply', '-f', '-'], { input: docs.slice(0, 2).join('\n---\n') });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await start(SHARD.n1, [x, y]);
+    await start(SHARD.n2, [z]);
+    const keys = [x, y, z].flatMap((n) =>
+      Array.from({ length: KEYS_PER_NS }, (_, i) => ({
+        apiVersion: 'rancher.keyops.dev/v1alpha1',
+        kind: 'ApiKey',
+        metadata: { name: `ns-key-${i}`, namespace: n },
+        spec: { connectionRef: { name: 'rancher' } },
+      })),
+    );
+    await apply(keys);
+    const shardsOf = async (n: string) => {
+      const list = (await world.custom.listNamespacedCustomObject({
+        group: 'rancher.keyops.dev',
+        version: 'v1alpha1',
+        plural: 'apikeys',
+        namespace: n,
+      })) as { items: Listed[] };
+      return list.items.filter(isReady).map((k) => k.status?.shard);
+    };
+    const all = (n: string, shardName: string) => async () => {
+      const s = await shardsOf(n);
+      return s.length === KEYS_PER_NS && s.every((v) => v === shardName) ? true : undefined;
+    };
+    await eventually('y on n1', all(y, SHARD.n1), 60_000);
+    await eventually('z on n2', all(z, SHARD.n2), 60_000);
+    // Move y: n1 restarts watching x only, then n2 restarts watching y and z.
+    await shard(SHARD.n1).stop();
+    await start(SHARD.n1, [x]);
+    await shard(SHARD.n2).stop();
+    await start(SHARD.n2, [y, z]);
+    await eventually('y on n2', all(y, SHARD.n2), 60_000);
+    // n1 still holds its Lease, but no longer watches y: n2 took the keys over (n1 never releases them itself).
+    expect(await claims(SHARD.n2, 'take_over')).toBe(KEYS_PER_NS);
+    expect(await creates(SHARD.n2)).toBe(0);
+    await expectInvariants();
   });
 });
