@@ -4,11 +4,13 @@ import { startControlPlane } from '../test/control-plane/control-plane.ts';
 import { parseOptions, usage } from './options.ts';
 import { renderTable } from './report.ts';
 import { runBenchmark } from './run.ts';
+import { renderShardTable, runShardBenchmark, takeShardsFlag } from './shards.ts';
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  const opts = parseOptions(process.argv.slice(2));
+  const { shards, rest } = takeShardsFlag(process.argv.slice(2));
+  const opts = parseOptions(rest);
   if (opts === 'help') {
     process.stdout.write(`${usage()}\n`);
     return 0;
@@ -25,6 +27,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (shards !== undefined) {
+      const r = await runShardBenchmark(cp, opts, shards, progress, (stop) => {
+        stopEnvironment = stop;
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : renderShardTable(r));
+      return 0;
+    }
     const result = await runBenchmark(
       { kubeconfigPath: cp.kubeconfigPath, kubectlPath: cp.kubectlPath, stateDir: cp.stateDir },
       opts,

@@ -27,8 +27,12 @@ function setup(o: {
   const counts: string[] = [];
   let overlaps = 0;
   let conflict = false;
+  let reads = 0;
   const claims: ShardClaims = {
-    read: async () => live,
+    read: async () => {
+      reads++;
+      return live;
+    },
     set: async (_ns, _name, shard, rv) => {
       if (conflict || !live || rv !== live.resourceVersion) return false;
       writes.push([shard, rv]);
@@ -67,6 +71,7 @@ function setup(o: {
       conflict = true;
     },
     live: () => live,
+    reads: () => reads,
   };
 }
 const liveLease = (selector: string): ClaimantView => ({
@@ -83,6 +88,14 @@ describe('createShardGate', () => {
     expect(t.counts).toEqual(['claim']);
     t.setCached({ status: { shard: 'b' } });
     expect(await t.gate.admit(key)).toBeUndefined();
+  });
+
+  it('claims an ApiKey the cache shows unclaimed at the cached version, without reading it first', async () => {
+    const t = setup({ cached: {} });
+    t.setCached({ metadata: { resourceVersion: '5' }, status: {} });
+    expect(await t.gate.admit(key)).toEqual({ kind: 'done' });
+    expect(t.writes).toEqual([['b', '5']]);
+    expect(t.reads()).toBe(0);
   });
 
   it('writes nothing when the claim loses a race (409): the winner is judged on the next event', async () => {

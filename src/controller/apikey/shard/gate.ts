@@ -46,6 +46,13 @@ function shardOf(cached: unknown): string {
   return typeof status.shard === 'string' ? status.shard : '';
 }
 
+function versionOf(cached: unknown): string | undefined {
+  if (typeof cached !== 'object' || cached === null || !('metadata' in cached)) return undefined;
+  const meta = cached.metadata;
+  if (typeof meta !== 'object' || meta === null || !('resourceVersion' in meta)) return undefined;
+  return typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined;
+}
+
 /**
  * createShardGate keeps two shards from acting on one ApiKey. A pass runs only while status.shard names this
  * shard. An unclaimed ApiKey (or one whose claimant cannot act any more) is claimed with a resourceVersion-
@@ -83,8 +90,8 @@ export function createShardGate(deps: ShardGateDeps): ShardGate {
     return DONE;
   }
 
-  async function claim(key: ObjectKey, id: string, live: ClaimView, action: 'claim' | 'take_over') {
-    if (!(await deps.claims.set(key.namespace, key.name, me, live.resourceVersion))) return DONE;
+  async function claim(key: ObjectKey, id: string, resourceVersion: string, action: 'claim' | 'take_over') {
+    if (!(await deps.claims.set(key.namespace, key.name, me, resourceVersion))) return DONE;
     held.add(id);
     deps.report.claimed(action);
     // The pass runs when the watch brings the claimed version (the finalizer and status writes need it).
@@ -119,10 +126,17 @@ export function createShardGate(deps: ShardGateDeps): ShardGate {
       const id = `${key.namespace}/${key.name}`;
       const cached = deps.apiKeys.get(key.name, key.namespace);
       if (cached === undefined) return held.has(id) ? release(key, id) : undefined;
-      if (shardOf(cached) === me) {
+      const cachedClaim = shardOf(cached);
+      if (cachedClaim === me) {
         held.add(id);
         setOverlap(id, undefined);
         return undefined;
+      }
+      // Unclaimed as cached: claim that version (a stale one is a 409, and the newer version's event comes).
+      const cachedVersion = versionOf(cached);
+      if (cachedClaim === '' && cachedVersion !== undefined) {
+        setOverlap(id, undefined);
+        return claim(key, id, cachedVersion, 'claim');
       }
       // Not this shard's yet: decide on the live object (the cache may lag, and keeps no labels).
       const live = await deps.claims.read(key.namespace, key.name);
@@ -136,14 +150,14 @@ export function createShardGate(deps: ShardGateDeps): ShardGate {
           return DONE;
         case 'claim':
           setOverlap(id, undefined);
-          return claim(key, id, live, 'claim');
+          return claim(key, id, live.resourceVersion, 'claim');
         case 'takeOver':
           setOverlap(id, undefined);
           logger.info(
             { apiKey: id, shard: me, from: decision.from, why: decision.why },
             'taking over an ApiKey whose shard can no longer act on it',
           );
-          return claim(key, id, live, 'take_over');
+          return claim(key, id, live.resourceVersion, 'take_over');
         case 'wait':
           setOverlap(id, undefined);
           logger.debug(

@@ -1,0 +1,281 @@
+// `npm run bench -- --shards S`: the burst of N ApiKeys reconciled by one operator, then N more by S shards (one
+// process each, disjoint label selectors), in one run on one control plane, with the machine's CPU use during
+// each burst, so the report can say whether the operator or the machine was the limit (docs/benchmark.md).
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import type { OperatorProcess } from '../test/e2e/support/operator-process.ts';
+import { startOperatorProcess } from '../test/e2e/support/operator-process.ts';
+import type { BenchCluster } from './cluster.ts';
+import {
+  type BenchEnvironment,
+  OPERATOR_NAMESPACE,
+  prepareEnvironment,
+  startOperator,
+  teardownEnvironment,
+} from './environment.ts';
+import { readOperatorCounters } from './operator-stats.ts';
+import type { BenchOptions } from './options.ts';
+import { type PhaseContext, runBaseline } from './phases.ts';
+import { runPool, sleep, waitFor } from './pool.ts';
+import { RUN_LABEL, startTracker } from './tracker.ts';
+
+/** SHARD_LABEL selects a burst key's shard. */
+const SHARD_LABEL = 'bench.keyops.dev/shard';
+
+/** takeShardsFlag removes `--shards S` (or `--shards=S`) from argv; shards is undefined when absent. */
+export function takeShardsFlag(argv: readonly string[]): { shards: number | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let shards: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const value = a.startsWith('--shards=')
+      ? a.slice('--shards='.length)
+      : a === '--shards'
+        ? argv[++i]
+        : undefined;
+    if (value === undefined) {
+      rest.push(a);
+      continue;
+    }
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 2 || n > 8)
+      throw new Error(`--shards must be an integer from 2 to 8 (got ${value})`);
+    shards = n;
+  }
+  return { shards, rest };
+}
+
+/** BurstFigures are one burst's rate and what it cost the operator process(es) and the machine. */
+export interface BurstFigures {
+  processes: number;
+  seconds: number;
+  keysPerSecond: number;
+  /** Operator CPU (user + system, every process) during the burst, per key. */
+  operatorCpuMsPerKey: number;
+  /** Busiest operator process's CPU ÷ burst time: near 1 means that event loop was saturated. */
+  busiestOperatorCpuShare: number;
+  /** Machine CPU busy ÷ (cores × burst time), from /proc/stat: near 1 means the machine was the limit. */
+  machineBusyShare: number;
+  /** Keys each process claimed (shards) or reconciled (one process). */
+  keysPerProcess: number[];
+}
+
+/** ShardBenchResult compares one operator with S shards on bursts of the same size in one run. */
+export interface ShardBenchResult {
+  keys: number;
+  shards: number;
+  concurrency: number;
+  cores: number;
+  baselineWritesPerSecond: number;
+  single: BurstFigures;
+  sharded: BurstFigures;
+  /** sharded.keysPerSecond ÷ single.keysPerSecond. */
+  speedup: number;
+  /** What limited the sharded burst, judged from the CPU figures. */
+  limit: string;
+  loadAverage: number;
+  date: string;
+}
+
+/** cpuTicks reads the machine's busy and total CPU time (all cores) from /proc/stat. */
+function cpuTicks(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+const cpuSeconds = async (p: OperatorProcess) =>
+  (await readOperatorCounters(p)).process_cpu_seconds_total ?? Number.NaN;
+
+async function claimsOf(p: OperatorProcess): Promise<number> {
+  const text = await p.metrics();
+  return text
+    .split('\n')
+    .filter(
+      (l) => l.startsWith('rancher_apikey_operator_shard_claims_total{') && l.includes('action="claim"'),
+    )
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** burst creates N ApiKeys (label `shardOf(i)`) and times until every one is Ready with its Secret. */
+async function burst(
+  ctx: PhaseContext,
+  prefix: string,
+  processes: OperatorProcess[],
+  shardOf: (i: number) => string | undefined,
+): Promise<BurstFigures> {
+  const { env, opts, tracker } = ctx;
+  const refs = Array.from({ length: opts.keys }, (_, i) => {
+    const ns = env.keyNamespaces[i % env.keyNamespaces.length] ?? '';
+    return `${ns}/${prefix}-${String(i).padStart(5, '0')}`;
+  });
+  const cpu0 = await Promise.all(processes.map(cpuSeconds));
+  const claims0 = await Promise.all(processes.map(claimsOf));
+  const machine0 = cpuTicks();
+  const t0 = performance.now();
+  await runPool(refs.length, opts.concurrency, async (i) => {
+    const [namespace = '', name = ''] = (refs[i] ?? '').split('/');
+    const shard = shardOf(i);
+    tracker.markCreated(refs[i] ?? '', performance.now());
+    await env.adminClient.custom.createNamespacedCustomObject(
+      {
+        group: 'rancher.keyops.dev',
+        version: 'v1alpha1',
+        plural: 'apikeys',
+        namespace,
+        body: {
+          apiVersion: 'rancher.keyops.dev/v1alpha1',
+          kind: 'ApiKey',
+          metadata: {
+            name,
+            namespace,
+            labels: { [RUN_LABEL]: env.runId, ...(shard ? { [SHARD_LABEL]: shard } : {}) },
+          },
+          spec: { connectionRef: { name: 'rancher' } },
+        },
+      },
+      env.adminClient.options,
+    );
+  });
+  await waitFor(`${prefix}: every ApiKey Ready`, () => tracker.converged(refs) === refs.length, 600_000, 50);
+  let end = 0;
+  for (const r of refs) end = Math.max(end, tracker.key(r).readyAt ?? 0, tracker.key(r).secretAt ?? 0);
+  const seconds = (end - t0) / 1000;
+  const machine1 = cpuTicks();
+  const cpu1 = await Promise.all(processes.map(cpuSeconds));
+  const used = cpu1.map((c, i) => c - (cpu0[i] ?? 0));
+  const claims = await Promise.all(processes.map(claimsOf));
+  const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+  return {
+    processes: processes.length,
+    seconds: round(seconds),
+    keysPerSecond: round(refs.length / seconds, 1),
+    operatorCpuMsPerKey: round((used.reduce((a, b) => a + b, 0) * 1000) / refs.length, 1),
+    busiestOperatorCpuShare: round(Math.max(...used) / seconds),
+    machineBusyShare: round((machine1.busy - machine0.busy) / (machine1.total - machine0.total)),
+    keysPerProcess: processes.length === 1 ? [refs.length] : claims.map((c, i) => c - (claims0[i] ?? 0)),
+  };
+}
+
+/** startShards runs S operator processes, shard i selecting `bench.keyops.dev/shard=s<i>`; shard 0 checks connections. */
+async function startShards(
+  env: BenchEnvironment,
+  opts: BenchOptions,
+  count: number,
+): Promise<OperatorProcess[]> {
+  const out: OperatorProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `bench-${env.runId}-s${i}`;
+    const p = startOperatorProcess({
+      kubeconfigPath: env.identityKubeconfigPath,
+      entry: env.built.main,
+      env: {
+        NODE_ENV: 'production',
+        ...env.tuning,
+        WATCH_NAMESPACES: [...env.keyNamespaces, env.unrelatedNamespace].join(','),
+        POD_NAMESPACE: OPERATOR_NAMESPACE,
+        POD_NAME: name,
+        SHARD_NAME: name,
+        WATCH_LABEL_SELECTOR: `${SHARD_LABEL}=s${i}`,
+        RECONCILE_CONNECTIONS: i === 0 ? 'all' : 'none',
+        CONCURRENCY: String(opts.concurrency),
+        DRIFT_CHECK_INTERVAL: `${opts.driftCheckIntervalS}s`,
+        LOG_LEVEL: opts.operatorLogLevel,
+      },
+    });
+    out.push(p);
+  }
+  await Promise.all(out.map((p) => p.waitReady(60_000)));
+  return out;
+}
+
+/** verdict says what limited the sharded burst, from the machine's and the busiest shard's CPU shares. */
+function verdict(single: BurstFigures, sharded: BurstFigures): string {
+  if (sharded.machineBusyShare >= 0.85)
+    return `the machine: its CPUs were ${Math.round(sharded.machineBusyShare * 100)} % busy during the sharded burst (control plane, emulator, benchmark and shards share them)`;
+  if (sharded.busiestOperatorCpuShare >= 0.85)
+    return `the operator: its busiest shard's event loop used ${Math.round(sharded.busiestOperatorCpuShare * 100)} % of a core`;
+  return `neither CPU (machine ${Math.round(sharded.machineBusyShare * 100)} %, busiest shard ${Math.round(sharded.busiestOperatorCpuShare * 100)} %, one process ${Math.round(single.busiestOperatorCpuShare * 100)} %): the apiserver's and Rancher's latency`;
+}
+
+/**
+ * runShardBenchmark measures, in one run: the baseline write rate, a burst of N keys on one operator (the
+ * default Deployment), then a burst of N more keys spread over S shards. The first burst's keys have no shard
+ * label, so the shards leave them alone; the second burst therefore runs with N keys more in the apiserver.
+ */
+export async function runShardBenchmark(
+  cluster: BenchCluster,
+  opts: BenchOptions,
+  shardCount: number,
+  progress: (line: string) => void,
+  onEnvironment?: (stop: () => Promise<void>) => void,
+): Promise<ShardBenchResult> {
+  progress(`setup: CRDs, emulator, ${opts.namespaces} namespaces, deploy/ identity, connections`);
+  const env = await prepareEnvironment(cluster, opts);
+  const shards: OperatorProcess[] = [];
+  const stopAll = async () => {
+    for (const p of shards) await p.stop().catch(() => undefined);
+    await teardownEnvironment(env, false);
+  };
+  onEnvironment?.(stopAll);
+  const tracker = await startTracker(env.admin, env.runId, env.keyNamespaces);
+  const ctx: PhaseContext = { env, opts, tracker, progress };
+  try {
+    const baseline = await runBaseline(ctx);
+    progress(`baseline: ${baseline.writesPerSecond.toFixed(1)} writes/s`);
+    const one = await startOperator(env, opts);
+    await sleep(3_000);
+    progress(`burst on one operator: ${opts.keys} ApiKeys`);
+    const single = await burst(ctx, 'one', [one], () => undefined);
+    progress(`  one operator: ${single.keysPerSecond} keys/s, machine ${single.machineBusyShare}`);
+    await one.stop();
+    env.operator = undefined;
+    shards.push(...(await startShards(env, opts, shardCount)));
+    await sleep(3_000);
+    progress(`burst on ${shardCount} shards: ${opts.keys} ApiKeys`);
+    const sharded = await burst(ctx, 'sharded', shards, (i) => `s${i % shardCount}`);
+    progress(`  ${shardCount} shards: ${sharded.keysPerSecond} keys/s, machine ${sharded.machineBusyShare}`);
+    return {
+      keys: opts.keys,
+      shards: shardCount,
+      concurrency: opts.concurrency,
+      cores: cpus().length,
+      baselineWritesPerSecond: Math.round(baseline.writesPerSecond * 10) / 10,
+      single,
+      sharded,
+      speedup: Math.round((sharded.keysPerSecond / single.keysPerSecond) * 100) / 100,
+      limit: verdict(single, sharded),
+      loadAverage: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+      date: new Date().toISOString(),
+    };
+  } finally {
+    await tracker.stop().catch(() => undefined);
+    await stopAll();
+  }
+}
+
+/** renderShardTable prints the comparison for a terminal. */
+export function renderShardTable(r: ShardBenchResult): string {
+  const row = (name: string, f: (b: BurstFigures) => string | number) =>
+    `| ${name} | ${f(r.single)} | ${f(r.sharded)} |`;
+  return [
+    `Burst of ${r.keys} ApiKeys: one operator, then ${r.shards} shards (${r.cores} cores, concurrency ${r.concurrency}, baseline ${r.baselineWritesPerSecond} writes/s)`,
+    '',
+    `| figure | one operator | ${r.shards} shards |`,
+    '|---|---|---|',
+    row('keys/s', (b) => b.keysPerSecond),
+    row('burst seconds', (b) => b.seconds),
+    row('keys per process', (b) => b.keysPerProcess.join(' / ')),
+    row('operator CPU ms per key (all processes)', (b) => b.operatorCpuMsPerKey),
+    row('busiest operator process: share of a core', (b) => b.busiestOperatorCpuShare),
+    row('machine CPU busy share', (b) => b.machineBusyShare),
+    '',
+    `speedup: ${r.speedup}; limit: ${r.limit}`,
+    '',
+  ].join('\n');
+}
