@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { registerApiKeyStatusMetrics } from '../../src/observability/apikey-status-metrics.ts';
 import { createKeyMetrics } from '../../src/observability/key-metrics.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { createShardMetrics } from '../../src/observability/shard-metrics.ts';
 import { ROOT, runTool } from './tools.ts';
 
 const RuleSchema = z.object({
@@ -85,6 +86,7 @@ describe('PrometheusRule (deploy/monitoring/prometheus-rule.yaml, also the chart
     const registry = createMetrics().registry;
     createKeyMetrics(registry);
     registerApiKeyStatusMetrics(registry, () => []);
+    createShardMetrics(registry, 'shard-a');
     const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
     const used = new Set(
       rules.flatMap((r) => [...r.expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1])),
