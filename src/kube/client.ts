@@ -15,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
 import { FIELD_MANAGER } from '../api/names.ts';
+import { createKubeHttp, type KubeHttp } from './http.ts';
 
 /** KubeApis bundles the typed API clients with request options that every call must pass. */
 export interface KubeApis {
@@ -28,6 +29,8 @@ export interface KubeApis {
   options: ConfigurationOptions<ObservableMiddleware>;
   /** Options for JSON merge patches (metadata and status). */
   mergePatch: ConfigurationOptions<ObservableMiddleware>;
+  /** http sends the per-key requests (Secrets, ApiKey patches, Events) without client-node's per-call costs. */
+  http: KubeHttp;
   /** watchDispatcher is the keep-alive pool the informers' watches share (no connection limit, no body deadline). */
   watchDispatcher: Dispatcher;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export async function createKubeApis(
     coordination: kc.makeApiClient(CoordinationV1Api),
     options,
     mergePatch: setHeaderOptions('Content-Type', PatchStrategy.MergePatch, options),
+    http: createKubeHttp(kc, counted),
     watchDispatcher: watchAgent,
     close: async () => {
       await Promise.all([agent.close(), watchAgent.destroy()]);

@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { KubeHttpError } from './http.ts';
 
 /** kubeStatusCode returns the HTTP status of a failed Kubernetes API call, if it has one. */
 export function kubeStatusCode(err: unknown): number | undefined {
@@ -38,7 +39,7 @@ export class KubeError extends Error {
 }
 
 function reasonOf(err: unknown): string {
-  if (err instanceof ApiException && typeof err.body === 'string') {
+  if ((err instanceof ApiException || err instanceof KubeHttpError) && typeof err.body === 'string') {
     try {
       const body: unknown = JSON.parse(err.body);
       if (
@@ -53,6 +54,7 @@ function reasonOf(err: unknown): string {
       return '';
     }
   }
-  if (err instanceof Error && !(err instanceof ApiException)) return `: ${err.name}`;
+  if (err instanceof Error && !(err instanceof ApiException) && !(err instanceof KubeHttpError))
+    return `: ${err.name}`;
   return '';
 }

@@ -1,6 +1,6 @@
-import { V1MicroTime } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/names.ts';
 import type { KubeApis } from './client.ts';
+import { seg } from './http.ts';
 
 /** EventTarget is the object an Event is about. */
 export interface EventTarget {
@@ -49,26 +49,27 @@ export function createEventRecorder(
       if (recent.size > 10_000) recent.clear();
       const namespace = target.namespace ?? opts.fallbackNamespace;
       try {
-        await apis.events.createNamespacedEvent(
-          {
-            namespace,
-            body: {
-              metadata: { generateName: `${target.name.slice(0, 200)}-`, namespace },
-              eventTime: new V1MicroTime(t),
-              reportingController: `rancher.keyops.dev/${FIELD_MANAGER}`,
-              reportingInstance: opts.instance.slice(0, 128),
-              action,
-              reason,
-              type,
-              note: note.slice(0, 1024),
-              regarding: target,
-            },
-          },
-          apis.options,
-        );
+        await apis.http.request('POST', `/apis/events.k8s.io/v1/namespaces/${seg(namespace)}/events`, {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { generateName: `${target.name.slice(0, 200)}-`, namespace },
+          eventTime: microTime(t),
+          reportingController: `rancher.keyops.dev/${FIELD_MANAGER}`,
+          reportingInstance: opts.instance.slice(0, 128),
+          action,
+          reason,
+          type,
+          note: note.slice(0, 1024),
+          regarding: target,
+        });
       } catch (err) {
         opts.onError?.(err);
       }
     },
   };
+}
+
+/** microTime formats epoch milliseconds as a MicroTime (RFC 3339 with exactly six fractional digits). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

@@ -1,6 +1,7 @@
 import { GROUP, type KINDS, VERSION } from '../api/names.ts';
 import type { KubeApis } from './client.ts';
 import { KubeError } from './errors.ts';
+import { seg } from './http.ts';
 
 type Plural = (typeof KINDS)[keyof typeof KINDS]['plural'];
 
@@ -33,34 +34,30 @@ function rvOf(obj: unknown): string | undefined {
   return typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined;
 }
 
-/** createResourceWriter implements ResourceWriter with JSON merge patches on the CustomObjects API. */
+const MERGE_PATCH = 'application/merge-patch+json';
+
+/** createResourceWriter implements ResourceWriter with JSON merge patches (plain JSON requests, see http.ts). */
 export function createResourceWriter(apis: KubeApis): ResourceWriter {
-  const { custom, mergePatch } = apis;
-  const base = { group: GROUP, version: VERSION };
+  const { http } = apis;
+  const path = (plural: Plural, ns: string | undefined, name: string) =>
+    `/apis/${GROUP}/${VERSION}${ns ? `/namespaces/${seg(ns)}` : ''}/${plural}/${seg(name)}`;
   return {
     async setFinalizers(plural, ns, name, finalizers, rv) {
       const body = { metadata: { resourceVersion: rv, finalizers } };
       try {
-        const out: unknown = ns
-          ? await custom.patchNamespacedCustomObject(
-              { ...base, plural, namespace: ns, name, body },
-              mergePatch,
-            )
-          : await custom.patchClusterCustomObject({ ...base, plural, name, body }, mergePatch);
-        return rvOf(out);
+        return rvOf(await http.request<unknown>('PATCH', path(plural, ns, name), body, MERGE_PATCH));
       } catch (err) {
         throw new KubeError(`update finalizers of ${plural} ${ns ?? ''}/${name}`, err);
       }
     },
     async patchStatus(plural, ns, name, status) {
-      const body = { status };
       try {
-        const out: unknown = ns
-          ? await custom.patchNamespacedCustomObjectStatus(
-              { ...base, plural, namespace: ns, name, body },
-              mergePatch,
-            )
-          : await custom.patchClusterCustomObjectStatus({ ...base, plural, name, body }, mergePatch);
+        const out = await http.request<unknown>(
+          'PATCH',
+          `${path(plural, ns, name)}/status`,
+          { status },
+          MERGE_PATCH,
+        );
         return rvOf(out);
       } catch (err) {
         throw new KubeError(`update status of ${plural} ${ns ?? ''}/${name}`, err);

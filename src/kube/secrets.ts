@@ -1,6 +1,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeApis } from './client.ts';
 import { isNotFound, KubeError } from './errors.ts';
+import { seg } from './http.ts';
 
 /** SecretStore reads and writes Secrets; errors never include Secret contents. */
 export interface SecretStore {
@@ -13,13 +14,15 @@ export interface SecretStore {
   delete(namespace: string, name: string, uid: string): Promise<void>;
 }
 
-/** createSecretStore implements SecretStore on the CoreV1 API. */
+/** createSecretStore implements SecretStore with plain JSON requests (see http.ts). */
 export function createSecretStore(apis: KubeApis): SecretStore {
-  const { core, options } = apis;
+  const { http } = apis;
+  const path = (namespace: string, name?: string) =>
+    `/api/v1/namespaces/${seg(namespace)}/secrets${name === undefined ? '' : `/${seg(name)}`}`;
   return {
     async read(namespace, name) {
       try {
-        return await core.readNamespacedSecret({ namespace, name }, options);
+        return await http.request<V1Secret>('GET', path(namespace, name));
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw new KubeError(`read Secret ${namespace}/${name}`, err);
@@ -28,7 +31,7 @@ export function createSecretStore(apis: KubeApis): SecretStore {
     async create(secret) {
       const namespace = secret.metadata?.namespace ?? '';
       try {
-        return await core.createNamespacedSecret({ namespace, body: secret }, options);
+        return await http.request<V1Secret>('POST', path(namespace), secret);
       } catch (err) {
         throw new KubeError(`create Secret ${namespace}/${secret.metadata?.name}`, err);
       }
@@ -37,14 +40,14 @@ export function createSecretStore(apis: KubeApis): SecretStore {
       const namespace = secret.metadata?.namespace ?? '';
       const name = secret.metadata?.name ?? '';
       try {
-        return await core.replaceNamespacedSecret({ namespace, name, body: secret }, options);
+        return await http.request<V1Secret>('PUT', path(namespace, name), secret);
       } catch (err) {
         throw new KubeError(`replace Secret ${namespace}/${name}`, err);
       }
     },
     async delete(namespace, name, uid) {
       try {
-        await core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }, options);
+        await http.request('DELETE', path(namespace, name), { preconditions: { uid } });
       } catch (err) {
         if (isNotFound(err)) return;
         throw new KubeError(`delete Secret ${namespace}/${name}`, err);
