@@ -3,8 +3,8 @@
 // each burst, so the report can say whether the operator or the machine was the limit (docs/benchmark.md).
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import type { OperatorProcess } from '../test/e2e/support/operator-process.ts';
-import { startOperatorProcess } from '../test/e2e/support/operator-process.ts';
+import { type OperatorProcess, startOperatorProcess } from '../test/e2e/support/operator-process.ts';
+import { diffWrites, readWriteCounts, totalWrites } from './apiserver-writes.ts';
 import type { BenchCluster } from './cluster.ts';
 import {
   type BenchEnvironment,
@@ -58,6 +58,10 @@ export interface BurstFigures {
   machineBusyShare: number;
   /** Keys each process claimed (shards) or reconciled (one process). */
   keysPerProcess: number[];
+  /** Operator writes to the apiserver per key (the shards' claim is one more), from the apiserver's counters. */
+  apiserverWritesPerKey: number;
+  /** ApiKey passes per key, every process (the shards' claim pass is one more; echoes skipped at once count too). */
+  passesPerKey: number;
 }
 
 /** ShardBenchResult compares one operator with S shards on bursts of the same size in one run. */
@@ -92,6 +96,14 @@ function cpuTicks(): { busy: number; total: number } {
 const cpuSeconds = async (p: OperatorProcess) =>
   (await readOperatorCounters(p)).process_cpu_seconds_total ?? Number.NaN;
 
+async function passesOf(p: OperatorProcess): Promise<number> {
+  return Object.entries(await readOperatorCounters(p))
+    .filter(([name]) => name.startsWith('controller_runtime_reconcile_total{controller="apikey"'))
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
 async function claimsOf(p: OperatorProcess): Promise<number> {
   const text = await p.metrics();
   return text
@@ -116,6 +128,8 @@ async function burst(
   });
   const cpu0 = await Promise.all(processes.map(cpuSeconds));
   const claims0 = await Promise.all(processes.map(claimsOf));
+  const passes0 = sum(await Promise.all(processes.map(passesOf)));
+  const writes0 = await readWriteCounts(env.cluster);
   const machine0 = cpuTicks();
   const t0 = performance.now();
   await runPool(refs.length, opts.concurrency, async (i) => {
@@ -150,15 +164,22 @@ async function burst(
   const cpu1 = await Promise.all(processes.map(cpuSeconds));
   const used = cpu1.map((c, i) => c - (cpu0[i] ?? 0));
   const claims = await Promise.all(processes.map(claimsOf));
+  await sleep(2_000); // the convergence's trailing writes (last status, Events) belong to it
+  const writes = totalWrites(
+    diffWrites(writes0, await readWriteCounts(env.cluster), { 'POST apikeys': refs.length }),
+  );
+  const passes = sum(await Promise.all(processes.map(passesOf))) - passes0;
   const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
   return {
     processes: processes.length,
     seconds: round(seconds),
     keysPerSecond: round(refs.length / seconds, 1),
-    operatorCpuMsPerKey: round((used.reduce((a, b) => a + b, 0) * 1000) / refs.length, 1),
+    operatorCpuMsPerKey: round((sum(used) * 1000) / refs.length, 1),
     busiestOperatorCpuShare: round(Math.max(...used) / seconds),
     machineBusyShare: round((machine1.busy - machine0.busy) / (machine1.total - machine0.total)),
     keysPerProcess: processes.length === 1 ? [refs.length] : claims.map((c, i) => c - (claims0[i] ?? 0)),
+    apiserverWritesPerKey: round(writes / refs.length),
+    passesPerKey: round(passes / refs.length),
   };
 }
 
@@ -271,6 +292,8 @@ export function renderShardTable(r: ShardBenchResult): string {
     row('keys/s', (b) => b.keysPerSecond),
     row('burst seconds', (b) => b.seconds),
     row('keys per process', (b) => b.keysPerProcess.join(' / ')),
+    row('apiserver writes per key', (b) => b.apiserverWritesPerKey),
+    row('ApiKey passes per key (all processes)', (b) => b.passesPerKey),
     row('operator CPU ms per key (all processes)', (b) => b.operatorCpuMsPerKey),
     row('busiest operator process: share of a core', (b) => b.busiestOperatorCpuShare),
     row('machine CPU busy share', (b) => b.machineBusyShare),

@@ -31,5 +31,8 @@ describe('shard benchmark smoke run (40 keys)', () => {
       expect(b.operatorCpuMsPerKey, context).toBeGreaterThan(0);
     }
     expect(r.limit, context).toMatch(/^(the machine|the operator|neither)/);
+    // The shards' only extra apiserver write per key is the claim (Events are deduplicated per key and reason).
+    expect(r.single.apiserverWritesPerKey, context).toBe(4);
+    expect(r.sharded.apiserverWritesPerKey, context).toBe(5);
   }, 600_000); // the run first builds the operator (tsc)
 });
