@@ -85,6 +85,7 @@ async function pass(
   const end = await act(observed, p, deps);
   const uid = observation.apiKey.metadata.uid;
   if (end === 'finalizerRemoved') {
+    deps.shardGate?.finished(key);
     deps.drift.forget(uid);
     deps.inventory.forget(uid);
     // Until the informer reports it gone, a pass would see it deleting with the finalizer and ask Rancher again.

@@ -118,6 +118,15 @@ describe('createShardGate', () => {
     expect(t.writes).toHaveLength(1);
   });
 
+  it('an ApiKey whose finalizer this shard removed is not read again once it leaves the cache', async () => {
+    const t = setup({ cached: { shard: 'b' }, live: { shard: 'b' } });
+    expect(await t.gate.admit(key)).toBeUndefined();
+    t.gate.finished(key);
+    t.setCached(undefined);
+    expect(await t.gate.admit(key)).toBeUndefined();
+    expect([t.reads(), t.writes.length]).toEqual([0, 0]);
+  });
+
   it('adopted keys (claimed but no longer selected, found at start) are released on their pass', async () => {
     const t = setup({ cached: undefined, live: { shard: 'b' } });
     t.gate.adopt([key]);

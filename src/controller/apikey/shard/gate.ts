@@ -35,6 +35,8 @@ export interface ShardGate {
   admit(key: ObjectKey): Promise<ReconcileResult | undefined>;
   /** adopt marks ApiKeys this shard claims but no longer watches, so their next pass releases them. */
   adopt(keys: readonly ObjectKey[]): void;
+  /** finished forgets an ApiKey whose finalizer this shard removed: it is going away, there is nothing to release. */
+  finished(key: ObjectKey): void;
 }
 
 const DONE: ReconcileResult = { kind: 'done' };
@@ -121,6 +123,11 @@ export function createShardGate(deps: ShardGateDeps): ShardGate {
   return {
     adopt(keys) {
       for (const k of keys) held.add(`${k.namespace}/${k.name}`);
+    },
+    finished(key) {
+      const id = `${key.namespace}/${key.name}`;
+      held.delete(id);
+      setOverlap(id, undefined);
     },
     async admit(key) {
       const id = `${key.namespace}/${key.name}`;
