@@ -56,5 +56,6 @@ export async function createKey(ctx: ExecContext, supplyValues: boolean): Promis
   const note = `created Rancher key ${created.id} (access key ${created.publicValue})`;
   await ctx.event('Normal', 'CreatedKey', note, 'CreateKey');
   const { client } = ctx.rancher();
-  return (await client.waitForTransition(created, { timeoutMs: 3_000, intervalMs: 50 })) ?? created;
+  // Cattle activates a new key in milliseconds (reference §3): look after 30 ms, as retirement does.
+  return (await client.waitForTransition(created, { timeoutMs: 3_000, intervalMs: 30 })) ?? created;
 }
