@@ -353,7 +353,7 @@ describe('two shards with disjoint selectors', () => {
     await expectInvariants();
   });
 
-  it("killing shard b stops only b's keys: a's keys keep converging, b's stay Ready and resume on restart", async () => {
+  it("killing shard b stops only b's keys: a's keys keep converging, b's stay Ready, a key moved off b is taken over once b's Lease lapses", async () => {
     await shard(SHARD.b).kill();
     await apply([apiKey('new-b', 'b'), apiKey('key-0', 'a', { description: 'changed while b is down' })]);
     const changed = await eventually('a reconciles its changed key', async () => {
@@ -368,6 +368,21 @@ describe('two shards with disjoint selectors', () => {
     expect(
       bKeys.filter((k) => !isReady(k) || k.status?.shard !== SHARD.b).map((k) => k.metadata.name),
     ).toEqual([]);
+    // A key relabelled away from the dead shard: b cannot release it, so its claim stands until a has seen b's
+    // Lease unrenewed for a whole lease duration; then a takes the same Rancher key over.
+    const takeOvers = await claims(SHARD.a, 'take_over');
+    const before = listed.find((k) => k.metadata.name === 'key-1');
+    await relabel('key-1', 'a');
+    const taken = await eventually(
+      'a takes key-1 over from the dead shard',
+      async () => {
+        const k = (await listApiKeys()).find((x) => x.metadata.name === 'key-1');
+        return k && isReady(k) && k.status?.shard === SHARD.a ? k : undefined;
+      },
+      60_000,
+    );
+    expect(taken.status?.id).toBe(before?.status?.id);
+    expect(await claims(SHARD.a, 'take_over')).toBe(takeOvers + 1);
     await startShard(SHARD.b, 'shard=b', { RECONCILE_CONNECTIONS: 'none' });
     await expectInvariants();
     expect((await listApiKeys()).find((k) => k.metadata.name === 'new-b')?.status?.shard).toBe(SHARD.b);
