@@ -54,6 +54,20 @@ function claimOf(obj: unknown): ClaimView {
   };
 }
 
+/**
+ * ClaimNotStoredError: the apiserver accepted a claim but did not keep status.shard, because the installed ApiKey CRD
+ * predates it (unknown fields are pruned). Claiming again would loop; the CRDs must be upgraded first.
+ */
+export class ClaimNotStoredError extends Error {
+  readonly code = 'ClaimNotStored';
+  constructor(what: string) {
+    super(
+      `cannot claim ${what}: the ApiKey CRD does not keep status.shard; apply this version's CRDs first (kubectl apply --server-side -f crds/)`,
+    );
+    this.name = 'ClaimNotStoredError';
+  }
+}
+
 /** LIST_PAGE bounds how many ApiKeys a claim sweep holds at once. */
 const LIST_PAGE = 500;
 
@@ -93,16 +107,19 @@ export function createShardClaims(apis: KubeApis): ShardClaims {
     },
     async set(namespace, name, shard, resourceVersion) {
       const body = { metadata: { resourceVersion }, status: { shard: shard === '' ? null : shard } };
+      let stored: unknown;
       try {
-        await apis.custom.patchNamespacedCustomObjectStatus(
+        stored = await apis.custom.patchNamespacedCustomObjectStatus(
           { ...base, namespace, name, body },
           apis.mergePatch,
         );
-        return true;
       } catch (err) {
         if (kubeStatusCode(err) === 409 || isNotFound(err)) return false;
         throw new KubeError(`claim ApiKey ${namespace}/${name} for shard ${shard || '(none)'}`, err);
       }
+      if (shard !== '' && claimOf(stored).shard !== shard)
+        throw new ClaimNotStoredError(`ApiKey ${namespace}/${name}`);
+      return true;
     },
     async claimedBy(shard, namespaces) {
       const out: ClaimView[] = [];
