@@ -40,6 +40,10 @@ export interface BurstFigures {
   apiserverWritesPerKey: number;
   /** ApiKey passes per key, every process (the shards' claim pass is one more; echoes skipped at once count too). */
   passesPerKey: number;
+  /** Each process's RSS after the burst converged. */
+  rssMiBPerProcess: number[];
+  /** The operators' own counters during the burst, summed over the processes (--json; for profiling). */
+  operatorCounters: Record<string, number>;
 }
 
 /** ShardBenchResult compares one operator with S shards on bursts of the same size in one run. */
@@ -85,6 +89,7 @@ export function renderShardTable(r: ShardBenchResult): string {
     row('operator CPU ms per key (all processes)', (b) => b.operatorCpuMsPerKey),
     row('busiest operator process: share of a core', (b) => b.busiestOperatorCpuShare),
     row('machine CPU busy share', (b) => b.machineBusyShare),
+    row('RSS MiB per process after the burst', (b) => b.rssMiBPerProcess.join(' / ')),
     '',
     `speedup: ${r.speedup}; limit: ${r.limit}`,
     '',

@@ -13,9 +13,9 @@ import {
   startOperator,
   teardownEnvironment,
 } from './environment.ts';
-import { readOperatorCounters } from './operator-stats.ts';
+import { diffCounters, type OperatorCounters, readOperatorCounters, rssMiB } from './operator-stats.ts';
 import type { BenchOptions } from './options.ts';
-import { type PhaseContext, runBaseline } from './phases.ts';
+import { type PhaseContext, runBaseline, runDeletion } from './phases.ts';
 import { runPool, sleep, waitFor } from './pool.ts';
 import { type BurstFigures, type ShardBenchResult, verdict } from './shards-report.ts';
 import { RUN_LABEL, startTracker } from './tracker.ts';
@@ -64,12 +64,13 @@ async function burst(
   prefix: string,
   processes: OperatorProcess[],
   shardOf: (i: number) => string | undefined,
-): Promise<BurstFigures> {
+): Promise<{ figures: BurstFigures; refs: string[] }> {
   const { env, opts, tracker } = ctx;
   const refs = Array.from({ length: opts.keys }, (_, i) => {
     const ns = env.keyNamespaces[i % env.keyNamespaces.length] ?? '';
     return `${ns}/${prefix}-${String(i).padStart(5, '0')}`;
   });
+  const counters0 = await Promise.all(processes.map(readOperatorCounters));
   const cpu0 = await Promise.all(processes.map(cpuSeconds));
   const claims0 = await Promise.all(processes.map(claimsOf));
   const passes0 = sum(await Promise.all(processes.map(passesOf)));
@@ -113,8 +114,13 @@ async function burst(
     diffWrites(writes0, await readWriteCounts(env.cluster), { 'POST apikeys': refs.length }),
   );
   const passes = sum(await Promise.all(processes.map(passesOf))) - passes0;
+  const rss = await Promise.all(processes.map(rssMiB));
+  const counters: OperatorCounters = {};
+  for (const [i, p] of processes.entries())
+    for (const [k, v] of Object.entries(diffCounters(counters0[i] ?? {}, await readOperatorCounters(p))))
+      counters[k] = (counters[k] ?? 0) + v;
   const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
-  return {
+  const figures: BurstFigures = {
     processes: processes.length,
     seconds: round(seconds),
     keysPerSecond: round(refs.length / seconds, 1),
@@ -124,7 +130,10 @@ async function burst(
     keysPerProcess: processes.length === 1 ? [refs.length] : claims.map((c, i) => c - (claims0[i] ?? 0)),
     apiserverWritesPerKey: round(writes / refs.length),
     passesPerKey: round(passes / refs.length),
+    rssMiBPerProcess: rss.map((r) => round(r, 1)),
+    operatorCounters: counters,
   };
+  return { figures, refs };
 }
 
 /** startShards runs S operator processes, shard i selecting `bench.keyops.dev/shard=s<i>`; shard 0 checks connections. */
@@ -161,8 +170,7 @@ async function startShards(
 
 /**
  * runShardBenchmark measures, in one run: the baseline write rate, a burst of N keys on one operator (the
- * default Deployment), then a burst of N more keys spread over S shards. The first burst's keys have no shard
- * label, so the shards leave them alone; the second burst therefore runs with N keys more in the apiserver.
+ * default Deployment), which then deletes them, and a burst of N new keys spread over S shards.
  */
 export async function runShardBenchmark(
   cluster: BenchCluster,
@@ -187,14 +195,18 @@ export async function runShardBenchmark(
     const one = await startOperator(env, opts);
     await sleep(3_000);
     progress(`burst on one operator: ${opts.keys} ApiKeys`);
-    const single = await burst(ctx, 'one', [one], () => undefined);
+    const first = await burst(ctx, 'one', [one], () => undefined);
+    const single = first.figures;
     progress(`  one operator: ${single.keysPerSecond} keys/s, machine ${single.machineBusyShare}`);
+    // The shards start from the same state: no ApiKey, no managed Secret (every shard caches all of those).
+    progress(`deleting the ${opts.keys} ApiKeys of the first burst`);
+    await runDeletion(ctx, first.refs);
     await one.stop();
     env.operator = undefined;
     shards.push(...(await startShards(env, opts, shardCount)));
     await sleep(3_000);
     progress(`burst on ${shardCount} shards: ${opts.keys} ApiKeys`);
-    const sharded = await burst(ctx, 'sharded', shards, (i) => `s${i % shardCount}`);
+    const sharded = (await burst(ctx, 'sharded', shards, (i) => `s${i % shardCount}`)).figures;
     progress(`  ${shardCount} shards: ${sharded.keysPerSecond} keys/s, machine ${sharded.machineBusyShare}`);
     return {
       keys: opts.keys,

@@ -24,6 +24,7 @@ describe('shard benchmark smoke run (40 keys)', () => {
     expect(r.single.keysPerProcess, context).toEqual([40]);
     expect(r.sharded.keysPerProcess, context).toEqual([20, 20]);
     expect(r.sharded.processes, context).toBe(2);
+    expect([r.single.rssMiBPerProcess.length, r.sharded.rssMiBPerProcess.length], context).toEqual([1, 2]);
     for (const b of [r.single, r.sharded]) {
       expect(b.keysPerSecond, context).toBeGreaterThan(0);
       expect(b.machineBusyShare, context).toBeGreaterThan(0);
@@ -34,5 +35,13 @@ describe('shard benchmark smoke run (40 keys)', () => {
     // The shards' only extra apiserver write per key is the claim (Events are deduplicated per key and reason).
     expect(r.single.apiserverWritesPerKey, context).toBe(4);
     expect(r.sharded.apiserverWritesPerKey, context).toBe(5);
+    // A claimed new ApiKey is still untouched: no marker list per key (one scope list per interval, as unsharded).
+    const lists = (c: Record<string, number>) =>
+      Object.entries(c)
+        .filter(([name]) =>
+          name.startsWith('rancher_apikey_operator_rancher_requests_total{action="listKeys"'),
+        )
+        .reduce((sum, [, n]) => sum + n, 0);
+    expect(lists(r.sharded.operatorCounters), context).toBeLessThan(r.keys / 4);
   }, 600_000); // the run first builds the operator (tsc)
 });

@@ -123,10 +123,11 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     out.liveStaging = await deps.secrets.read(namespace, stagingNameOf(apiKey));
     observation.staging = viewStaging(out.liveStaging, apiKey);
   }
-  // An ApiKey the operator never wrote to (no finalizer, no status) cannot have keys of a lost create: the
-  // finalizer is added before the first Rancher write. Its marker list is then only a check that the
+  // An ApiKey the operator never wrote to (no finalizer, no status but a shard's claim) cannot have keys of a lost
+  // create: the finalizer is added before the first Rancher write. Its marker list is then only a check that the
   // credentials may use the environment, which the connection scope's list (one per interval) also proves.
-  const untouched = !deleting && !observation.hasFinalizer && apiKey.status === undefined;
+  const claimedOnly = Object.keys(apiKey.status ?? {}).every((field) => field === 'shard');
+  const untouched = !deleting && !observation.hasFinalizer && claimedOnly;
   const scope = { client: resolved.client, environment: apiKey.spec.environment };
   const skipMarkerList = untouched && (await deps.inventory.readable(scope));
   const shared = deleting ? await deps.retirements?.marked(scope, apiKey.metadata.uid) : undefined;
