@@ -40,6 +40,8 @@ export interface BurstFigures {
   apiserverWritesPerKey: number;
   /** ApiKey passes per key, every process (the shards' claim pass is one more; echoes skipped at once count too). */
   passesPerKey: number;
+  /** Passes the tenant budget deferred (a namespace with slow passes at its cap), per key: queueing, not work. */
+  deferredPassesPerKey: number;
   /** Each process's RSS after the burst converged. */
   rssMiBPerProcess: number[];
   /** The operators' own counters during the burst, summed over the processes (--json; for profiling). */
@@ -86,6 +88,7 @@ export function renderShardTable(r: ShardBenchResult): string {
     row('keys per process', (b) => b.keysPerProcess.join(' / ')),
     row('apiserver writes per key', (b) => b.apiserverWritesPerKey),
     row('ApiKey passes per key (all processes)', (b) => b.passesPerKey),
+    row('passes deferred by the tenant budget per key', (b) => b.deferredPassesPerKey),
     row('operator CPU ms per key (all processes)', (b) => b.operatorCpuMsPerKey),
     row('busiest operator process: share of a core', (b) => b.busiestOperatorCpuShare),
     row('machine CPU busy share', (b) => b.machineBusyShare),

@@ -48,6 +48,16 @@ async function passesOf(p: OperatorProcess): Promise<number> {
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
+/** deferredOf counts the passes the tenant budget deferred (a slow namespace at its cap), every namespace. */
+async function deferredOf(p: OperatorProcess): Promise<number> {
+  return (await p.metrics())
+    .split('\n')
+    .filter(
+      (l) => l.startsWith('rancher_apikey_operator_tenant_budget_passes_total{') && l.includes('"deferred"'),
+    )
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 async function claimsOf(p: OperatorProcess): Promise<number> {
   const text = await p.metrics();
   return text
@@ -74,6 +84,7 @@ async function burst(
   const cpu0 = await Promise.all(processes.map(cpuSeconds));
   const claims0 = await Promise.all(processes.map(claimsOf));
   const passes0 = sum(await Promise.all(processes.map(passesOf)));
+  const deferred0 = sum(await Promise.all(processes.map(deferredOf)));
   const writes0 = await readWriteCounts(env.cluster);
   const machine0 = cpuTicks();
   const t0 = performance.now();
@@ -114,6 +125,7 @@ async function burst(
     diffWrites(writes0, await readWriteCounts(env.cluster), { 'POST apikeys': refs.length }),
   );
   const passes = sum(await Promise.all(processes.map(passesOf))) - passes0;
+  const deferred = sum(await Promise.all(processes.map(deferredOf))) - deferred0;
   const rss = await Promise.all(processes.map(rssMiB));
   const counters: OperatorCounters = {};
   for (const [i, p] of processes.entries())
@@ -130,6 +142,7 @@ async function burst(
     keysPerProcess: processes.length === 1 ? [refs.length] : claims.map((c, i) => c - (claims0[i] ?? 0)),
     apiserverWritesPerKey: round(writes / refs.length),
     passesPerKey: round(passes / refs.length),
+    deferredPassesPerKey: round(deferred / refs.length),
     rssMiBPerProcess: rss.map((r) => round(r, 1)),
     operatorCounters: counters,
   };
@@ -151,6 +164,10 @@ async function startShards(
       env: {
         NODE_ENV: 'production',
         ...env.tuning,
+        // --cpu-prof-dir profiles the shards too (one file per process, written when it stops).
+        ...(opts.cpuProfDir
+          ? { NODE_OPTIONS: `${env.tuning.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` }
+          : {}),
         WATCH_NAMESPACES: [...env.keyNamespaces, env.unrelatedNamespace].join(','),
         POD_NAMESPACE: OPERATOR_NAMESPACE,
         POD_NAME: name,

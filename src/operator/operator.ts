@@ -73,7 +73,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     // A pass spends its namespace's budget and, on a ClusterRancherConnection, the one namespaces share there.
     budgetOf: (k) => {
       const cached = informers?.apiKeys.get(k.name, k.namespace);
-      const ref = cached ? connectionRefOfObject(cached) : undefined;
+      // Not cached (deleted, or another shard's): its pass asks Rancher nothing, so it never waits behind a slow one.
+      if (!cached) return [];
+      const ref = connectionRefOfObject(cached);
       return ref?.kind === 'ClusterRancherConnection'
         ? [k.namespace, `ClusterRancherConnection/${ref.name}`]
         : [k.namespace];
