@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       namespaces: [],
       labelSelector: '',
-      concurrency: 16,
+      concurrency: 32,
       driftCheckIntervalMs: 600_000,
       maxReconcileRate: 10,
       maxReconcileBurst: 100,
@@ -80,7 +80,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty env var as unset', () => {
-    expect(loadConfig([], { CONCURRENCY: '', POD_NAMESPACE: '' }).concurrency).toBe(16);
+    expect(loadConfig([], { CONCURRENCY: '', POD_NAMESPACE: '' }).concurrency).toBe(32);
   });
 
   it('lists every bad value, naming flag, env var and the offending input', () => {

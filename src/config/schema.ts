@@ -89,7 +89,9 @@ export const ConfigSchema = z
     logLevel: LogLevelSchema.prefault('info'),
     namespaces: namespaceList.prefault(''),
     labelSelector: z.string().trim().prefault(''),
-    concurrency: integer(1, 256).prefault('16'),
+    // 32 from the benchmark (docs/benchmark.md, "Choosing CONCURRENCY"): enough passes in flight to cover
+    // Rancher round trips of tens of milliseconds; a connection's pool holds at most 32 Rancher requests anyway.
+    concurrency: integer(1, 256).prefault('32'),
     driftCheckIntervalMs: duration(1_000).prefault('10m'),
     maxReconcileRate: decimal(0).prefault('10'),
     maxReconcileBurst: integer(1, 100_000).prefault('100'),

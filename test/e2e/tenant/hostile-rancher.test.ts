@@ -163,7 +163,7 @@ describe('a hostile Rancher of team-b costs team-a nothing', () => {
       }, 25_000);
       res.on('close', () => clearTimeout(timer));
     });
-    const workers = 16; // the operator's default CONCURRENCY, which startWorld keeps
+    const workers = 32; // the operator's default CONCURRENCY, which startWorld keeps
     try {
       await hostileConnection('slow', slow.url);
       const keys = Array.from({ length: workers + 8 }, (_, i) =>
