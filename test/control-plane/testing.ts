@@ -121,6 +121,9 @@ export function kubectl(
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // kubectl may exit before it reads stdin (a usage error, a killed run): the exit code and stderr tell what
+    // happened, so an EPIPE on its stdin is not an error of its own (it surfaced as an uncaught exception).
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
