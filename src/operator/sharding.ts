@@ -33,33 +33,19 @@ export function servesConnection(setting: Config['reconcileConnections'], id: Co
   return setting === 'namespaced' && id.kind === 'RancherConnection';
 }
 
-/** UID_LIST_CACHE_MS is how long one list of every ApiKey uid serves the orphan inventories of all connections. */
-const UID_LIST_CACHE_MS = 30_000;
-
 /**
  * allApiKeyUids returns, for an instance that selects ApiKeys by label (a shard, with or without SHARD_NAME), a
- * reader of every ApiKey uid in its namespaces, so that its orphan inventory never counts another shard's key;
- * undefined without a label selector (the cache then holds every ApiKey).
+ * reader of every ApiKey uid in the given namespaces (empty: its watch namespaces), so that its orphan inventory
+ * never counts another shard's key; undefined without a label selector (the cache then holds every ApiKey). It
+ * reads the apiserver at each call: a list older than the Rancher key list could miss a new ApiKey's key.
  */
 export function allApiKeyUids(
   config: Config,
   apis: KubeApis,
-  now: () => number = Date.now,
-): (() => Promise<ReadonlySet<string>>) | undefined {
+): ((namespaces: readonly string[]) => Promise<ReadonlySet<string>>) | undefined {
   if (config.labelSelector === '') return undefined;
   const claims = createShardClaims(apis);
-  let last: { at: number; uids: Promise<Set<string>> } | undefined;
-  return () => {
-    if (!last || now() - last.at >= UID_LIST_CACHE_MS) {
-      const uids = claims.uids(config.namespaces);
-      // A failed list is not kept: the next connection pass lists again.
-      uids.catch(() => {
-        if (last?.uids === uids) last = undefined;
-      });
-      last = { at: now(), uids };
-    }
-    return last.uids;
-  };
+  return (namespaces) => claims.uids(namespaces.length > 0 ? namespaces : config.namespaces);
 }
 
 /** createSharding wires the shard gate for `config.shardName`, or returns undefined when unsharded. */

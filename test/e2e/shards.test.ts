@@ -9,9 +9,11 @@ import { formatViolations, waitForInvariants } from '../invariants/checker.ts';
 import { designManifests } from './support/manifests.ts';
 import { type OperatorProcess, startOperatorProcess } from './support/operator-process.ts';
 import { authenticates, eventually, getApiKey, readSecretValues } from './support/wait.ts';
-import { startWorld, type World } from './support/world.ts';
+import { OPERATOR_NAMESPACE, startWorld, type World } from './support/world.ts';
 
 const KEYS = 200;
+/** ApiKeys on the ClusterRancherConnection both shards use, half each. */
+const SHARED_KEYS = 10;
 const run = randomBytes(3).toString('hex');
 const SHARD = {
   a: `e2e-${run}-a`,
@@ -200,6 +202,60 @@ describe('two shards with disjoint selectors', () => {
     expect(wide.stdout).toContain(SHARD.b);
   });
 
+  it('a ClusterRancherConnection both shards use is checked by shard a alone, and its inventory counts no shard key as an orphan', async () => {
+    const shared = `shared-${run}`;
+    const creds = designManifests(OPERATOR_NAMESPACE, world.emulator).split('\n---\n')[0] ?? '';
+    const r = await kubectl(['apply', '-f', '-'], {
+      input: [
+        creds.replace('name: rancher-credentials', `name: ${shared}`),
+        JSON.stringify({
+          apiVersion: 'rancher.keyops.dev/v1alpha1',
+          kind: 'ClusterRancherConnection',
+          metadata: { name: shared },
+          spec: {
+            url: world.emulator.url,
+            credentialsSecretRef: { name: shared, namespace: OPERATOR_NAMESPACE },
+            allowedNamespaces: { names: [ns()] },
+            allowAccountKeys: true,
+            orphanPolicy: 'Delete',
+          },
+        }),
+      ].join('\n---\n'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const ref = { kind: 'ClusterRancherConnection', name: shared };
+    await apply(
+      Array.from({ length: SHARED_KEYS }, (_, i) =>
+        apiKey(`shared-${i}`, i % 2 === 0 ? 'a' : 'b', { connectionRef: ref }),
+      ),
+    );
+    await eventually('the shared connection keys Ready', async () => {
+      const ready = (await listApiKeys()).filter((k) => k.metadata.name.startsWith('shared-') && isReady(k));
+      return ready.length === SHARED_KEYS ? true : undefined;
+    });
+    const passes = () => metric(SHARD.a, 'controller_runtime_reconcile_total{controller="connection"');
+    const before = await passes();
+    const poke = await kubectl([
+      'annotate',
+      '--overwrite',
+      `clusterrancherconnection/${shared}`,
+      'rancher.keyops.dev/reconcile-requested-at=inventory',
+    ]);
+    expect(poke.code, poke.stderr).toBe(0);
+    await eventually('a connection pass of shard a', async () =>
+      (await passes()) > before ? true : undefined,
+    );
+    // Every marked key of the account is some shard's: none is an orphan (orphanPolicy Delete would retire it).
+    expect(
+      await metric(
+        SHARD.a,
+        `rancher_apikey_operator_orphan_keys{connection="ClusterRancherConnection/${shared}"}`,
+      ),
+    ).toBe(0);
+    expect(await metric(SHARD.b, 'controller_runtime_reconcile_total{controller="connection"')).toBe(0);
+    await expectInvariants();
+  });
+
   it('hands a key relabelled mid-rotation from a to b: one live key, a working Secret, no orphan', async () => {
     const name = 'rotating';
     await apply([apiKey(name, 'a', { rotation: { overlap: '15s' } })]);
@@ -335,8 +391,11 @@ describe('two shards with disjoint selectors', () => {
       return k && isReady(k) ? k.status?.shard : undefined;
     });
     expect([SHARD.a, SHARD.c]).toContain(owner);
-    // a claimed its half, rotating, deleting and creating; the contested key adds one claim, by a or by c.
-    expect((await claims(SHARD.a, 'claim')) + (await claims(SHARD.c, 'claim'))).toBe(KEYS / 2 + 4);
+    // a claimed its half, its shared-connection keys, rotating, deleting and creating; the contested key adds one
+    // claim, by a or by c.
+    expect((await claims(SHARD.a, 'claim')) + (await claims(SHARD.c, 'claim'))).toBe(
+      KEYS / 2 + SHARED_KEYS / 2 + 4,
+    );
     expect(await creates(SHARD.c)).toBe(owner === SHARD.c ? 1 : 0);
     await expectInvariants();
     // c goes away cleanly (its Lease released): a takes over what c held and everything stays Ready.

@@ -19,7 +19,7 @@ export interface ConnectionObserveDeps {
   apiKeys: { list(): readonly KubernetesObject[] };
   watchNamespaces: readonly string[];
   /** Every ApiKey uid in the watch namespaces, when the cache holds only a label-selected share of them (see OrphanScope). */
-  allApiKeyUids?: (() => Promise<ReadonlySet<string>>) | undefined;
+  allApiKeyUids?: ((namespaces: readonly string[]) => Promise<ReadonlySet<string>>) | undefined;
 }
 
 /** ConnectionObservation is everything planConnection needs, gathered read-only. */

@@ -42,23 +42,25 @@ describe('findOrphans', () => {
     expect(await findOrphans(rancher, cluster, scope, [])).toHaveLength(1);
   });
 
-  it("never counts a key whose ApiKey exists but is another shard's (not in this shard's cache)", async () => {
+  it("never counts a key whose ApiKey exists but is another shard's, reading the ApiKeys after every Rancher list", async () => {
     const rancher = new FakeRancher();
     const OTHER = 'bbbbbbbb-0000-4000-8000-000000000002';
     rancher.seed({ description: markerOf(OTHER, 'theirs') });
     const orphan = rancher.seed({ description: markerOf(GONE, 'old') });
-    let lists = 0;
-    const allApiKeyUids = async () => {
-      lists++;
+    const asked: { namespaces: readonly string[]; listsBefore: number }[] = [];
+    const allApiKeyUids = async (namespaces: readonly string[]) => {
+      asked.push({ namespaces, listsBefore: rancher.calls.filter((c) => c.method === 'listKeys').length });
       return new Set([LIVE, OTHER]);
     };
-    const found = await findOrphans(rancher, conn, { ...scope, allApiKeyUids }, []);
+    const user = apiKeyObject({ metadata: { uid: LIVE }, spec: { environment: '1a5' } }) as typeof liveApiKey;
+    const found = await findOrphans(rancher, conn, { ...scope, apiKeys: [user], allApiKeyUids }, []);
     expect(found.map((o) => o.key.id)).toEqual([orphan.id]);
-    expect(lists).toBe(1);
+    // One read, of the connection's namespace, after both scope lists (account and environment 1a5).
+    expect(asked).toEqual([{ namespaces: ['team-a'], listsBefore: 2 }]);
     // Nothing the cache does not explain: the ApiKeys are not listed at all.
-    lists = 0;
+    asked.length = 0;
     await findOrphans(new FakeRancher(), conn, { ...scope, allApiKeyUids }, []);
-    expect(lists).toBe(0);
+    expect(asked).toEqual([]);
   });
 
   it('leaves keys of namespaces outside the watch scope to the operator instance that watches them', async () => {

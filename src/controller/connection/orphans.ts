@@ -15,11 +15,12 @@ export interface OrphanScope {
   apiKeys: readonly KubernetesObject[];
   watchNamespaces: readonly string[];
   /**
-   * The uids of every ApiKey in the watch namespaces, whatever its labels: set when this instance selects
-   * ApiKeys by label (a shard), whose cache then lacks the other shards' ApiKeys. Read only when a key's marker
-   * names an ApiKey the cache does not hold, so an instance with nothing to report lists nothing.
+   * Reads now the uids of every ApiKey in `namespaces` (empty: the watch namespaces), whatever its labels: set
+   * when this instance selects ApiKeys by label (a shard), whose cache then lacks the other shards' ApiKeys. Read
+   * only when a key's marker names an ApiKey the cache does not hold, and after every Rancher list, so that any
+   * ApiKey whose key a list showed (an ApiKey exists before its key) is in it.
    */
-  allApiKeyUids?: () => Promise<ReadonlySet<string>>;
+  allApiKeyUids?: (namespaces: readonly string[]) => Promise<ReadonlySet<string>>;
 }
 
 function refersTo(o: KubernetesObject, kind: string, name: string, ns: string): boolean {
@@ -53,16 +54,9 @@ export async function findOrphans(
   const filter: Record<string, string> = { description_like: '%apikey-uid:%' };
   if (includeRemoved) filter._removed = 'true';
   const scopes: (string | undefined)[] = [undefined, ...[...envs].sort()];
-  const out: OrphanKey[] = [];
+  const out: (OrphanKey & { uid: string })[] = [];
   // An environment URL lists the same environment for the account scope: each key is reported once.
   const seen = new Set<string>();
-  let everywhere: ReadonlySet<string> | undefined;
-  // Another shard's ApiKey is never an orphan (its shard may be about to act on that very key).
-  const ownedElsewhere = async (uid: string) => {
-    if (!scope.allApiKeyUids) return false;
-    everywhere ??= await scope.allApiKeyUids();
-    return everywhere.has(uid);
-  };
   for (const environment of scopes) {
     // The inventory spans the whole connection: it gets the large list limits (lookups keep the small ones)
     // and holds only marked keys, so a server that ignores the filter costs little memory.
@@ -80,11 +74,15 @@ export async function findOrphans(
       const ns = owner.split('/')[0] ?? '';
       if (scope.watchNamespaces.length > 0 && !scope.watchNamespaces.includes(ns)) continue;
       if (conn.kind === 'RancherConnection' && ns !== conn.namespace) continue;
-      if (await ownedElsewhere(uid)) continue;
-      out.push(environment ? { key, apiKey: owner, environment } : { key, apiKey: owner });
+      out.push(environment ? { key, apiKey: owner, environment, uid } : { key, apiKey: owner, uid });
     }
   }
-  return out;
+  // Another shard's ApiKey is never an orphan (its shard may be about to act on that very key).
+  const elsewhere =
+    out.length > 0 && scope.allApiKeyUids
+      ? await scope.allApiKeyUids(conn.kind === 'RancherConnection' ? [conn.namespace] : [])
+      : undefined;
+  return out.filter((o) => !elsewhere?.has(o.uid)).map(({ uid: _, ...o }) => o);
 }
 
 /** isLiveOrphan reports an orphan that can still authenticate or be activated (the ones worth reporting). */
