@@ -160,10 +160,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     logger,
     metrics,
     apiKeys: caches.apiKeys,
-    // An ApiKey that left this shard may come back changed by another: what this process last wrote is stale.
-    forget: (k) => {
+    // An ApiKey that left this shard may come back changed by another: what this process knew of it is stale.
+    forget: (k, uid) => {
       ownWrites.delete(`${k.namespace}/${k.name}`);
       deps.lastWritten.delete(`${k.namespace}/${k.name}`);
+      keyMetrics.forgetKey(k.namespace, k.name);
+      if (uid === undefined) return;
+      drift.forget(uid);
+      deps.inventory.forget(uid);
     },
   });
   const deps = {

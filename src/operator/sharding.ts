@@ -56,7 +56,7 @@ export function createSharding(o: {
   identity: string;
   logger: Logger;
   metrics: Metrics;
-  forget(key: ObjectKey): void;
+  forget(key: ObjectKey, uid: string | undefined): void;
 }): Sharding | undefined {
   const { config, apis, logger } = o;
   const shard = config.shardName;

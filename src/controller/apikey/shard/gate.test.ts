@@ -26,6 +26,7 @@ function setup(o: {
   const events: string[] = [];
   const counts: string[] = [];
   let overlaps = 0;
+  const forgotten: string[] = [];
   let conflict = false;
   let reads = 0;
   const claims: ShardClaims = {
@@ -56,7 +57,9 @@ function setup(o: {
       },
     },
     recheckMs: 17_000,
-    forget: () => {},
+    forget: (k, uid) => {
+      forgotten.push(`${k.name}/${uid}`);
+    },
   });
   return {
     gate,
@@ -72,6 +75,7 @@ function setup(o: {
     },
     live: () => live,
     reads: () => reads,
+    forgotten,
   };
 }
 const liveLease = (selector: string): ClaimantView => ({
@@ -114,6 +118,7 @@ describe('createShardGate', () => {
     expect(await t.gate.admit(key)).toEqual({ kind: 'done' });
     expect(t.writes).toEqual([['', '5']]);
     expect(t.counts).toEqual(['release']);
+    expect(t.forgotten).toEqual(['k/u1']);
     expect(await t.gate.admit(key)).toBeUndefined();
     expect(t.writes).toHaveLength(1);
   });

@@ -25,8 +25,11 @@ export interface ShardGateDeps {
   report: ShardEvents;
   /** How long a waiting shard lets pass before it looks at a foreign claim again (a lease duration and a bit). */
   recheckMs: number;
-  /** forget drops what this process remembers of an ApiKey's last writes (it may come back changed by another shard). */
-  forget(key: ObjectKey): void;
+  /**
+   * forget drops what this process remembers of an ApiKey it let go (last writes, drift schedule, key metrics): it
+   * may come back changed by another shard. `uid` is known when the ApiKey still exists.
+   */
+  forget(key: ObjectKey, uid: string | undefined): void;
 }
 
 /** ShardGate decides, before any write, whether this shard may run a pass for an ApiKey. */
@@ -81,7 +84,7 @@ export function createShardGate(deps: ShardGateDeps): ShardGate {
     }
     held.delete(id);
     setOverlap(id, undefined);
-    deps.forget(key);
+    deps.forget(key, live?.uid);
     if (live?.shard === me) {
       deps.report.claimed('release');
       logger.info(
