@@ -1,9 +1,5 @@
 import { FINALIZER } from '../../api/names.ts';
-import {
-  INVENTORY_LIST_LIMITS,
-  MAX_PAGE_SIZE,
-  type RancherApiKey,
-} from '../../rancher/index.ts';
+import { INVENTORY_LIST_LIMITS, MAX_PAGE_SIZE, type RancherApiKey } from '../../rancher/index.ts';
 import { ANY_MARKER_FILTER, uidFromDescription } from '../marker.ts';
 import { type InventoryScope, perScope } from './key-inventory.ts';
 
