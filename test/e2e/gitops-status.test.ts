@@ -76,7 +76,7 @@ const settled = async (kind: string, name: string, reason: string, namespaced = 
   });
 
 describe('printer columns and conditions', () => {
-  it('kubectl get shows the Ready reason; -o wide adds the connection, Verified and the next rotation', async () => {
+  it('kubectl get shows the Ready reason; -o wide adds the connection, Verified, the next rotation and the shard', async () => {
     await apply(apiKeyManifest(ns(), 'columns', { rotation: { every: '720h' } }));
     const k = await settled('apikey', 'columns', 'KeyActive');
     const next = (k.status as { rotation?: { nextRotationAt?: string } }).rotation?.nextRotationAt ?? '';
@@ -85,9 +85,10 @@ describe('printer columns and conditions', () => {
     expect(plain.stdout).toMatch(/columns\s+\S+\s+active\s+True\s+KeyActive\s+columns\s+/);
     expect(plain.stdout).not.toMatch(/VERIFIED/);
     const wide = await kubectl(['get', 'apikeys', 'columns', '-n', ns(), '-o', 'wide']);
-    expect(wide.stdout).toMatch(/AGE\s+CONNECTION\s+VERIFIED\s+NEXT ROTATION\n/);
+    expect(wide.stdout).toMatch(/AGE\s+CONNECTION\s+VERIFIED\s+NEXT ROTATION\s+SHARD\n/);
     expect(next).not.toBe('');
-    expect(wide.stdout).toMatch(new RegExp(`\\s+rancher\\s+True\\s+${next}\\n`));
+    // Unsharded (no SHARD_NAME): the Shard column is empty.
+    expect(wide.stdout).toMatch(new RegExp(`\\s+rancher\\s+True\\s+${next}\\s*\\n`));
     const conn = await kubectl(['get', 'rancherconnections', '-n', ns()]);
     expect(conn.stdout).toMatch(/READY\s+REASON\s+AGE\n/);
   });
