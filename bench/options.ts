@@ -29,7 +29,8 @@ export interface BenchOptions {
 export function defaultOptions(keys = 1000): BenchOptions {
   return {
     keys,
-    concurrency: 8,
+    // The operator's default CONCURRENCY, so a plain `npm run bench` measures the Deployment as shipped.
+    concurrency: 32,
     rancherLatencyMs: 0,
     json: false,
     namespaces: 4,
@@ -46,7 +47,7 @@ export function defaultOptions(keys = 1000): BenchOptions {
 
 const USAGE = `usage: npm run bench -- [--keys N] [--concurrency C] [--rancher-latency-ms L] [--json]
   --keys N                 ApiKeys in the burst (default 1000)
-  --concurrency C          operator CONCURRENCY and client concurrency (default 8)
+  --concurrency C          operator CONCURRENCY and client concurrency (default 32)
   --rancher-latency-ms L   added latency of every Rancher request (default 0)
   --json                   print one JSON object on the last line
   --namespaces K           namespaces the keys are spread over (default 4)

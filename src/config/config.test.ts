@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, helpText, loadConfig, SETTING_SOURCES } from './config.ts';
+import type { SettingSource } from './schema.ts';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -12,6 +13,23 @@ function problemsOf(fn: () => unknown): readonly string[] {
 }
 
 describe('loadConfig', () => {
+  it('every default --help names is the default the operator applies', () => {
+    const defaults = loadConfig([], {});
+    const sources: [string, SettingSource][] = Object.entries(SETTING_SOURCES);
+    const shown = sources.filter(
+      // Derived defaults ("POD_NAMESPACE or …", "max(2, concurrency/4)") are described, not literal values.
+      ([, s]) => s.fallback !== undefined && s.env !== undefined && !/ or |\(/.test(s.fallback),
+    );
+    expect(shown.length).toBeGreaterThan(10);
+    for (const [key, s] of shown) {
+      const explicit = loadConfig([], { [s.env as string]: s.fallback as string });
+      expect({ key, value: explicit[key as keyof typeof explicit] }).toEqual({
+        key,
+        value: defaults[key as keyof typeof defaults],
+      });
+    }
+  });
+
   it('applies the documented defaults when nothing is set', () => {
     expect(loadConfig([], {})).toEqual({
       logLevel: 'info',
@@ -267,6 +285,6 @@ describe('helpText', () => {
   });
 
   it('states the real default of the worker count', () => {
-    expect(helpText()).toMatch(/--concurrency \[CONCURRENCY\] +parallel reconciles, 1..256 \(default "16"\)/);
+    expect(helpText()).toMatch(/--concurrency \[CONCURRENCY\] +parallel reconciles, 1..256 \(default "32"\)/);
   });
 });

@@ -208,7 +208,7 @@ export const SETTING_SOURCES = {
   concurrency: {
     flag: 'concurrency',
     env: 'CONCURRENCY',
-    fallback: '16',
+    fallback: '32',
     help: 'parallel reconciles, 1..256',
   },
   driftCheckIntervalMs: {

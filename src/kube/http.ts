@@ -12,6 +12,11 @@ import { FIELD_MANAGER } from '../api/names.ts';
 export interface KubeHttp {
   /** request sends a JSON body (when given) and parses the JSON answer; a non-2xx answer throws KubeHttpError. */
   request<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  /**
+   * open sends a GET and returns the answer with its body unread (a watch stream). A 401 drops the cached
+   * authentication and is retried once; the caller reads, or destroys, the body of any other answer.
+   */
+  open(path: string, opts: { signal: AbortSignal; bodyTimeoutMs: number }): Promise<Dispatcher.ResponseData>;
 }
 
 /** KubeHttpError is a non-2xx apiserver answer: `code` is the HTTP status, `body` the Status text (no Secret data). */
@@ -58,6 +63,12 @@ export function createKubeHttp(kc: KubeConfig, dispatcher: Dispatcher): KubeHttp
     return headers;
   }
 
+  const baseHeaders = async (): Promise<Record<string, string>> => ({
+    ...(await authHeaders()),
+    accept: 'application/json',
+    'user-agent': FIELD_MANAGER,
+  });
+
   async function send<T>(
     method: string,
     path: string,
@@ -65,11 +76,7 @@ export function createKubeHttp(kc: KubeConfig, dispatcher: Dispatcher): KubeHttp
     contentType: string,
     retried: boolean,
   ): Promise<T> {
-    const headers: Record<string, string> = {
-      ...(await authHeaders()),
-      accept: 'application/json',
-      'user-agent': FIELD_MANAGER,
-    };
+    const headers = await baseHeaders();
     if (payload !== undefined) headers['content-type'] = contentType;
     const res = await dispatcher.request({
       origin,
@@ -79,18 +86,42 @@ export function createKubeHttp(kc: KubeConfig, dispatcher: Dispatcher): KubeHttp
       body: payload,
     });
     const text = await res.body.text();
-    if (res.statusCode === 401 && !retried) {
+    if (res.statusCode === 401) {
       auth = undefined;
-      return send(method, path, payload, contentType, true);
+      if (!retried) return send(method, path, payload, contentType, true);
     }
     if (res.statusCode < 200 || res.statusCode >= 300)
       throw new KubeHttpError(method, path, res.statusCode, text);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
+  async function open(
+    path: string,
+    opts: { signal: AbortSignal; bodyTimeoutMs: number },
+    retried = false,
+  ): Promise<Dispatcher.ResponseData> {
+    const res = await dispatcher.request({
+      origin,
+      path: prefix + path,
+      method: 'GET',
+      headers: await baseHeaders(),
+      signal: opts.signal,
+      bodyTimeout: opts.bodyTimeoutMs,
+    });
+    if (res.statusCode === 401) {
+      auth = undefined;
+      if (!retried) {
+        await res.body.dump();
+        return open(path, opts, true);
+      }
+    }
+    return res;
+  }
+
   return {
     request: (method, path, body, contentType = 'application/json') =>
       send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType, false),
+    open: (path, opts) => open(path, opts),
   };
 }
 

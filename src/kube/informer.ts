@@ -38,7 +38,7 @@ export type ResilientInformerOptions<T extends KubernetesObject> = {
   transform?: (obj: T) => T;
   /** watch replaces the GuardedWatch built from kubeConfig (tests feed events through it). */
   watch?: GuardedWatch;
-  /** watchDispatcher is the connection pool watches share (default: a new undici Agent per watch request). */
+  /** watchDispatcher is the connection pool watches share (default: undici's global dispatcher). */
   watchDispatcher?: Dispatcher;
 };
 
@@ -68,7 +68,8 @@ export function createResilientInformer<T extends KubernetesObject>(
   const random = options.random ?? Math.random;
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const stallTimeoutMs = options.stallTimeoutMs ?? 300_000;
-  const watch = options.watch ?? new GuardedWatch(options.kubeConfig, options.watchDispatcher);
+  const watch =
+    options.watch ?? new GuardedWatch(options.kubeConfig, { dispatcher: options.watchDispatcher });
   const transform = options.transform;
   // ListWatch treats every watched object as a T already; the transform only narrows what is kept of it.
   if (transform) watch.setTransform((obj) => transform(obj as T));

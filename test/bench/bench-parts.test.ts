@@ -45,7 +45,7 @@ describe('benchmark building blocks', () => {
     });
     expect(parseOptions([])).toMatchObject({
       keys: 1000,
-      concurrency: 8,
+      concurrency: 32,
       latencyKeys: 200,
       driftCheckIntervalS: 100,
     });
