@@ -10,6 +10,7 @@ const COUNTERS = [
   'rancher_apikey_operator_rancher_requests_total',
   'rancher_apikey_operator_informer_restarts_total',
   'rancher_apikey_operator_apikey_passes_skipped_total',
+  'rancher_apikey_operator_tenant_budget_passes_total',
   'controller_runtime_reconcile_time_seconds_sum',
   'controller_runtime_reconcile_time_seconds_count',
   'rancher_apikey_operator_rancher_request_duration_seconds_sum',

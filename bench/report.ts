@@ -53,6 +53,7 @@ export function renderTable(r: BenchResult): string {
       `${fmt(r.operatorCpuMsPerKey, 1)} ms / ${fmt(r.reconcilesPerNewKey, 2)} (+ ${fmt(r.skippedPassesPerNewKey, 2)})`,
       '≤ 3 ms / 1',
     ],
+    ['burst: passes the tenant budget deferred per new key', fmt(r.deferredPassesPerNewKey, 2), ''],
     ['RSS floor (only the dependencies imported)', `${fmt(r.rssMiBFloor)} MiB`, ''],
     [
       'RSS at 0 keys (caches synced)',

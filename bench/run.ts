@@ -70,6 +70,8 @@ export interface BenchResult {
   reconcilesPerNewKey: number;
   /** Passes skipped during the burst (woken only by the echo of their own writes), per new key. */
   skippedPassesPerNewKey: number;
+  /** deferredPassesPerNewKey: passes the tenant budget deferred during the burst (a slow namespace at its cap). */
+  deferredPassesPerNewKey: number;
   operatorCountersDuringBurst: Record<string, number>;
   benchProcessCpuSecondsDuringBurst: number;
   benchProcessLoopDelayP99Ms: number;
@@ -139,12 +141,20 @@ function apikeyReconciles(counters: Record<string, number>): number {
     .reduce((sum, [, v]) => sum + v, 0);
 }
 
-/** skippedPasses sums the ApiKey passes that returned at once (echo of own writes, released ApiKeys). */
-function skippedPasses(counters: Record<string, number>): number {
+/** counterSum adds every series of the counters whose `name{labels}` passes `match`. */
+function counterSum(counters: Record<string, number>, match: (series: string) => boolean): number {
   return Object.entries(counters)
-    .filter(([name]) => name.startsWith('rancher_apikey_operator_apikey_passes_skipped_total'))
+    .filter(([series]) => match(series))
     .reduce((sum, [, v]) => sum + v, 0);
 }
+
+/** skippedPasses sums the ApiKey passes that returned at once (echo of own writes, released ApiKeys). */
+function skippedPasses(counters: Record<string, number>): number {
+  return counterSum(counters, (s) => s.startsWith('rancher_apikey_operator_apikey_passes_skipped_total'));
+}
+
+const BUDGET_DEFERRED = (s: string) =>
+  s.startsWith('rancher_apikey_operator_tenant_budget_passes_total') && s.includes('outcome="deferred"');
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -276,6 +286,7 @@ export async function runBenchmark(
       operatorCpuMsPerKey: round(((burst.operator.process_cpu_seconds_total ?? Number.NaN) * 1000) / N, 1),
       reconcilesPerNewKey: round((apikeyReconciles(burst.operator) - skippedPasses(burst.operator)) / N),
       skippedPassesPerNewKey: round(skippedPasses(burst.operator) / N),
+      deferredPassesPerNewKey: round(counterSum(burst.operator, BUDGET_DEFERRED) / N),
       operatorCountersDuringBurst: burst.operator,
       benchProcessCpuSecondsDuringBurst: round(burst.benchCpuSeconds, 1),
       benchProcessLoopDelayP99Ms: round(burst.benchLoopDelayP99Ms, 1),

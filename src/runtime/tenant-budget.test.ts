@@ -17,7 +17,8 @@ function pending() {
 
 function setUp(overrides: Partial<TenantBudgetOptions> = {}) {
   const clock = createFakeClock(1_000_000);
-  const deferred: Array<{ ns: string; delayMs: number }> = [];
+  /** deferred lists the keys handed back to the queue, in order, with the delay asked for. */
+  const deferred: Array<{ key: string; delayMs: number }> = [];
   const releasedErrors: string[] = [];
   const budget = createTenantBudget({
     cap: 2,
@@ -25,7 +26,6 @@ function setUp(overrides: Partial<TenantBudgetOptions> = {}) {
     maxReleased: 16,
     slowMemoryMs: 10_000,
     clock,
-    random: () => 0.5,
     onReleasedError: (key) => releasedErrors.push(key),
     ...overrides,
   });
@@ -33,17 +33,27 @@ function setUp(overrides: Partial<TenantBudgetOptions> = {}) {
   function start(key: string, cluster = false, shared: string[] = []) {
     const p = pending();
     let returned = false;
-    let deferredBy: number | undefined;
+    let ran = false;
+    let handedBack = false;
     const groups = cluster ? [] : [key.split('/')[0] ?? '', ...shared];
     const result = budget
-      .run(key, groups, p.pass, (ms) => {
-        deferredBy = ms;
-        deferred.push({ ns: key.split('/')[0] ?? '', delayMs: ms });
-      })
+      .run(
+        key,
+        groups,
+        () => {
+          ran = true;
+          return p.pass();
+        },
+        (ms) => {
+          handedBack = true;
+          deferred.push({ key, delayMs: ms });
+        },
+      )
       .then(() => {
         returned = true;
       });
-    return { ...p, result, returned: () => returned, deferredBy: () => deferredBy };
+    // run starts a pass synchronously: one that did not start was deferred.
+    return { ...p, result, returned: () => returned, parked: () => !ran, handedBack: () => handedBack };
   }
   return { clock, budget, deferred, releasedErrors, start };
 }
@@ -86,19 +96,58 @@ describe('tenant budget', () => {
     expect(budget.inFlight('team-b')).toBe(0);
   });
 
-  it('a slow namespace at its cap has new passes deferred with jitter while other namespaces run', async () => {
+  it('a slow namespace at its cap has new passes deferred while other namespaces run', async () => {
     const { clock, start, deferred } = setUp();
     const slow = [start('team-b/key-0'), start('team-b/key-1')];
     clock.advance(1_500);
     const next = start('team-b/key-2');
     await next.result;
-    expect(next.deferredBy()).toBe(1_250);
+    expect(next.parked()).toBe(true);
     const victim = start('team-a/new');
-    expect(victim.deferredBy()).toBeUndefined();
+    expect(victim.parked()).toBe(false);
     victim.finish();
     await victim.result;
-    expect(deferred).toEqual([{ ns: 'team-b', delayMs: 1_250 }]);
+    // team-a's pass ending frees nothing team-b waits for.
+    expect(deferred).toEqual([]);
     for (const p of slow) p.finish();
+  });
+
+  it('a deferred key goes back to the queue as soon as a pass of its namespace ends, first come first served', async () => {
+    const { clock, start, deferred } = setUp();
+    const slow = [start('team-b/key-0'), start('team-b/key-1')];
+    clock.advance(1_500);
+    const waiting = ['team-b/w1', 'team-b/w2', 'team-b/w3'].map((k) => start(k));
+    expect(waiting.map((w) => w.parked())).toEqual([true, true, true]);
+    // Deferred again while waiting (an informer event queued it once more): it keeps one place in line.
+    expect(start('team-b/w1').parked()).toBe(true);
+    slow[0]?.finish();
+    await flush();
+    expect(deferred).toEqual([{ key: 'team-b/w1', delayMs: 0 }]);
+    slow[1]?.finish();
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2']);
+    // No pass of team-b runs any more and w3 waits: nothing is lost, a later pass's end hands it back.
+    const again = start('team-b/w1');
+    expect(again.parked()).toBe(false);
+    again.finish();
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2', 'team-b/w3']);
+  });
+
+  it('a deferred key that runs in the meantime is not handed back again later', async () => {
+    const { clock, start, deferred } = setUp();
+    const slow = [start('team-b/key-0'), start('team-b/key-1')];
+    clock.advance(1_500);
+    expect(start('team-b/w').parked()).toBe(true);
+    slow[0]?.finish();
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w']);
+    const ran = start('team-b/w');
+    expect(ran.parked()).toBe(false);
+    slow[1]?.finish();
+    ran.finish();
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w']);
   });
 
   it('a young burst of a namespace is admitted: slowness needs a pass older than slowAfter', async () => {
@@ -106,7 +155,7 @@ describe('tenant budget', () => {
     const burst = [start('team-b/a'), start('team-b/b')];
     clock.advance(500);
     const third = start('team-b/c');
-    expect(third.deferredBy()).toBeUndefined();
+    expect(third.parked()).toBe(false);
     for (const p of [...burst, third]) p.finish();
     await flush();
   });
@@ -118,12 +167,12 @@ describe('tenant budget', () => {
     for (const p of slow) p.finish();
     await flush();
     const again = [start('team-b/a'), start('team-b/b')];
-    expect(start('team-b/c').deferredBy()).toBeDefined();
+    expect(start('team-b/c').parked()).toBe(true);
     for (const p of again) p.finish();
     await flush();
     clock.advance(10_001);
     const later = [start('team-b/a'), start('team-b/b'), start('team-b/c')];
-    expect(later.map((p) => p.deferredBy())).toEqual([undefined, undefined, undefined]);
+    expect(later.map((p) => p.parked())).toEqual([false, false, false]);
     for (const p of later) p.finish();
     await flush();
   });
@@ -140,8 +189,14 @@ describe('tenant budget', () => {
     await flush();
     // The namespace is under its cap again: another key runs, the released key waits for its own pass.
     const other = start('team-b/d');
-    expect(other.deferredBy()).toBeUndefined();
-    expect(start(keys[releasedAt] ?? '').deferredBy()).toBeDefined();
+    expect(other.parked()).toBe(false);
+    const again = start(keys[releasedAt] ?? '');
+    expect(again.parked()).toBe(true);
+    expect(again.handedBack()).toBe(false);
+    // It goes back to the queue when its own released pass ends.
+    first[releasedAt]?.finish();
+    await flush();
+    expect(again.handedBack()).toBe(true);
     for (const p of [...first, other]) p.finish();
     await flush();
   });
@@ -188,9 +243,9 @@ describe('tenant budget', () => {
     expect(slow.filter((p) => p.returned())).toHaveLength(2);
     expect(budget.inFlight(shared[0] ?? '')).toBe(4);
     // The shared connection is slow and at its cap: a fifth tenant's pass on it waits, team-a's own runs.
-    expect(start('team-f/key', false, shared).deferredBy()).toBeDefined();
+    expect(start('team-f/key', false, shared).parked()).toBe(true);
     const victim = start('team-a/key');
-    expect(victim.deferredBy()).toBeUndefined();
+    expect(victim.parked()).toBe(false);
     for (const p of [...slow, victim]) p.finish();
     await flush();
   });
@@ -201,7 +256,7 @@ describe('tenant budget', () => {
     clock.advance(1_001);
     await flush();
     expect(slow.filter((p) => p.returned())).toHaveLength(2);
-    expect(start('team-b/key-9', false, ['conn-9']).deferredBy()).toBeDefined();
+    expect(start('team-b/key-9', false, ['conn-9']).parked()).toBe(true);
     for (const p of slow) p.finish();
     await flush();
   });
@@ -210,7 +265,7 @@ describe('tenant budget', () => {
     const { clock, start } = setUp({ cap: 1 });
     const passes = [start('x', true), start('y', true)];
     clock.advance(5_000);
-    expect(start('z', true).deferredBy()).toBeUndefined();
+    expect(start('z', true).parked()).toBe(false);
     for (const p of passes) p.finish();
     await flush();
   });

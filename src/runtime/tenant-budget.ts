@@ -8,12 +8,9 @@ export interface TenantBudgetOptions {
   slowAfterMs: number;
   /** maxReleased bounds the slow passes, all groups together, that may run without a worker. */
   maxReleased: number;
-  /** deferMs is the delay before a deferred pass is tried again (jittered between 1x and 1.5x). */
-  deferMs?: number;
   /** slowMemoryMs is how long a group stays slow after a slow pass ended (default 30 s). */
   slowMemoryMs?: number;
   clock: Clock;
-  random?: () => number;
   /** onDeferred names the group whose budget deferred a pass. */
   onDeferred?(group: string): void;
   /** onReleased names the first over-budget group of a pass that gave its worker back. */
@@ -26,8 +23,10 @@ export interface TenantBudgetOptions {
 export interface TenantBudget {
   /**
    * run starts `pass` for `key` (a queue id), spending the budget of each of its `groups` (its namespace, and
-   * a connection that namespaces share), or, when one group is over budget or the key still runs, calls
-   * `defer` with a delay and returns at once. A pass in no group (a cluster-scoped object) is not budgeted.
+   * a connection that namespaces share), or, when one group is over budget or the key still runs, parks the
+   * key and returns at once: `defer(0)` is called when a pass of that group (or the key's own pass) ends, so
+   * the key is tried again as soon as it could run. A pass in no group (a cluster-scoped object) is not
+   * budgeted.
    * The returned promise settles when the pass ends or when it released its worker (the pass then goes on
    * and reports its own result).
    */
@@ -49,6 +48,9 @@ interface Pass {
   holding: boolean;
 }
 
+/** ownPassOf is where a key waits for its own released pass to end (not a group name: groups have no NUL). */
+const ownPassOf = (key: string) => `\u0000${key}`;
+
 /** defaultTenantCap is the cap used when none is configured: a quarter of the workers, at least 2. */
 export function defaultTenantCap(concurrency: number): number {
   return Math.max(2, Math.floor(concurrency / 4));
@@ -59,20 +61,51 @@ export function defaultTenantCap(concurrency: number): number {
  * connection of one tenant; or a connection many namespaces share) is slow while one of its passes has run
  * longer than slowAfterMs, or for slowMemoryMs after such a pass ended. A slow group runs at most `cap`
  * passes: further passes are deferred without running, and passes beyond the cap that turn slow release
- * their worker to other groups (they finish on their own, at most maxReleased at a time). A pass belongs to
+ * their worker to other groups (they finish on their own, at most maxReleased at a time). A deferred key waits,
+ * first come first served, for a pass of its group to end, and is handed back to the queue then: no worker
+ * sits idle while a deferred key could run (a timed retry left workers idle under a machine-wide slowdown,
+ * when every namespace turns slow at once, and halved a burst's rate). A pass belongs to
  * all its groups at once, so a tenant cannot escape its namespace's cap by using many connections, and many
  * tenants cannot together hold every worker on one slow shared connection. A group whose passes stay fast is
  * never deferred, however many it runs.
  */
 export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
-  const deferMs = o.deferMs ?? 1_000;
   const slowMemoryMs = o.slowMemoryMs ?? 30_000;
-  const random = o.random ?? Math.random;
   const running = new Map<string, Set<Pass>>();
   const runningKeys = new Set<string>();
   const slowUntil = new Map<string, number>();
   let released = 0;
   let idleWaiters: Array<() => void> = [];
+  // Deferred keys by what they wait for (a group, or their own released pass), in arrival order; a key waits
+  // in one place only.
+  const parked = new Map<string, Map<string, (delayMs: number) => void>>();
+  const parkedIn = new Map<string, string>();
+
+  function unpark(key: string): void {
+    const place = parkedIn.get(key);
+    if (place === undefined) return;
+    parkedIn.delete(key);
+    const waiting = parked.get(place);
+    waiting?.delete(key);
+    if (waiting?.size === 0) parked.delete(place);
+  }
+
+  function park(place: string, key: string, defer: (delayMs: number) => void): void {
+    // Deferred again while it waits at the same place (queued once more): it keeps its place in line.
+    if (parkedIn.get(key) !== place) unpark(key);
+    parkedIn.set(key, place);
+    const waiting = parked.get(place) ?? new Map<string, (delayMs: number) => void>();
+    parked.set(place, waiting.set(key, defer));
+  }
+
+  /** wake hands the longest-waiting key of `place` back to the queue. */
+  function wake(place: string): void {
+    const first = parked.get(place)?.entries().next();
+    if (!first || first.done) return;
+    const [key, defer] = first.value;
+    unpark(key);
+    defer(0);
+  }
 
   function isSlow(group: string, now: number): boolean {
     if ((slowUntil.get(group) ?? 0) > now) return true;
@@ -96,6 +129,8 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
       if (set?.size === 0) running.delete(g);
     }
     runningKeys.delete(pass.key);
+    for (const g of groups) wake(g);
+    wake(ownPassOf(pass.key));
     if (!pass.holding) released--;
     if (released === 0) {
       const waiters = idleWaiters;
@@ -106,6 +141,7 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
 
   function start(groups: readonly string[], key: string, pass: () => Promise<void>): Promise<void> {
     const entry: Pass = { key, startedAt: o.clock.now(), holding: true };
+    unpark(key);
     runningKeys.add(key);
     for (const g of groups) running.set(g, (running.get(g) ?? new Set<Pass>()).add(entry));
     return new Promise<void>((resolve, reject) => {
@@ -142,7 +178,7 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
       const busy = groups.find((g) => (running.get(g)?.size ?? 0) >= o.cap && isSlow(g, now));
       if (runningKeys.has(key) || busy !== undefined) {
         o.onDeferred?.(busy ?? groups[0] ?? '');
-        defer(Math.round(deferMs * (1 + random() / 2)));
+        park(busy ?? ownPassOf(key), key, defer);
         return;
       }
       return start(groups, key, pass);
