@@ -63,7 +63,8 @@ export async function openWatch(
   body.on('data', (chunk: Buffer) => {
     const text = pending + utf8.write(chunk);
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0 && !ended; nl = text.indexOf('\n', start)) {
+    // What was pending holds no newline: look only at the new text (a large event arrives in many chunks).
+    for (let nl = text.indexOf('\n', pending.length); nl >= 0 && !ended; nl = text.indexOf('\n', start)) {
       const line = text.slice(start, nl);
       start = nl + 1;
       if (line.trim() === '') continue;
@@ -99,8 +100,8 @@ const OBJECT_PHASES = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 /**
  * GuardedWatch is the watch ListWatch drives: it opens watches itself (openWatch) over one keep-alive pool
- * (undici's global dispatcher unless given one), and adds three fixes for ListWatch: a watch() that rejects (for example when
- * credentials cannot be loaded) reports through `done` instead of becoming an unhandled rejection;
+ * (undici's global dispatcher unless given one), and adds three fixes for ListWatch: a watch() that rejects
+ * (for example when credentials cannot be loaded) reports through `done` instead of an unhandled rejection;
  * requestRelist() makes the next watch end at once with 410 so that ListWatch lists again; and after
  * supersede() the callbacks of older watches are dropped, so a late `done` from an aborted watch cannot
  * abort the watch that replaced it. setTransform() rewrites each event's object before ListWatch caches it.
