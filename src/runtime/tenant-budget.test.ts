@@ -134,6 +134,54 @@ describe('tenant budget', () => {
     expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2', 'team-b/w3']);
   });
 
+  it('a key handed back that no longer belongs to the namespace (its ApiKey left the cache) passes its turn on', async () => {
+    const { clock, start, deferred } = setUp();
+    const slow = [start('team-b/key-0'), start('team-b/key-1')];
+    clock.advance(1_500);
+    for (const k of ['team-b/w1', 'team-b/w2']) expect(start(k).parked()).toBe(true);
+    slow[0]?.finish();
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1']);
+    // w1 comes back with no group (deleted): it runs unbudgeted, and w2 gets the slot w1 was woken for.
+    const gone = start('team-b/w1', true);
+    expect(gone.parked()).toBe(false);
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2']);
+    for (const p of [...slow, gone]) p.finish();
+    await flush();
+  });
+
+  it('a key woken for a namespace that then waits elsewhere passes its turn on', async () => {
+    const { clock, start, deferred } = setUp();
+    const shared = ['ClusterRancherConnection/shared'];
+    const slowB = [start('team-b/key-0'), start('team-b/key-1')];
+    const slowShared = [start('team-c/s0', false, shared), start('team-d/s1', false, shared)];
+    clock.advance(1_500);
+    expect(start('team-b/w1', false, shared).parked()).toBe(true);
+    expect(start('team-b/w2').parked()).toBe(true);
+    slowB[0]?.finish();
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1']);
+    // team-b has a free slot, but w1 also needs the shared connection, which is still at its cap.
+    expect(start('team-b/w1', false, shared).parked()).toBe(true);
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2']);
+    for (const p of [...slowB, ...slowShared]) p.finish();
+    await flush();
+  });
+
+  it('a safety net hands back, within a second, a waiting key that nothing would wake (a turn lost in the queue)', async () => {
+    const { clock, start, deferred } = setUp();
+    const slow = [start('team-b/key-0'), start('team-b/key-1')];
+    clock.advance(1_500);
+    for (const k of ['team-b/w1', 'team-b/w2', 'team-b/w3']) expect(start(k).parked()).toBe(true);
+    for (const p of slow) p.finish();
+    await flush();
+    // w1 and w2 were handed back but never ran (as if the queue had dropped them): w3 would wait forever.
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2']);
+    clock.advance(1_000);
+    await flush();
+    expect(deferred.map((d) => d.key)).toEqual(['team-b/w1', 'team-b/w2', 'team-b/w3']);
+  });
+
   it('a deferred key that runs in the meantime is not handed back again later', async () => {
     const { clock, start, deferred } = setUp();
     const slow = [start('team-b/key-0'), start('team-b/key-1')];

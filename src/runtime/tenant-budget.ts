@@ -49,7 +49,10 @@ interface Pass {
 }
 
 /** ownPassOf is where a key waits for its own released pass to end (not a group name: groups have no NUL). */
-const ownPassOf = (key: string) => `\u0000${key}`;
+const OWN_PASS = '\u0000';
+const ownPassOf = (key: string) => `${OWN_PASS}${key}`;
+/** SWEEP_MS is how often waiting keys are checked by the safety net (armSweep). */
+const SWEEP_MS = 1_000;
 
 /** defaultTenantCap is the cap used when none is configured: a quarter of the workers, at least 2. */
 export function defaultTenantCap(concurrency: number): number {
@@ -80,6 +83,10 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
   // in one place only.
   const parked = new Map<string, Map<string, (delayMs: number) => void>>();
   const parkedIn = new Map<string, string>();
+  // Where each key handed back to the queue was waiting: if it then does not run there (its ApiKey left the
+  // cache, or it waits elsewhere), its turn passes to the next key waiting at that place.
+  const wokenFrom = new Map<string, string>();
+  let sweepTimer: TimerHandle | undefined;
 
   function unpark(key: string): void {
     const place = parkedIn.get(key);
@@ -96,6 +103,7 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
     parkedIn.set(key, place);
     const waiting = parked.get(place) ?? new Map<string, (delayMs: number) => void>();
     parked.set(place, waiting.set(key, defer));
+    armSweep();
   }
 
   /** wake hands the longest-waiting key of `place` back to the queue. */
@@ -104,7 +112,38 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
     if (!first || first.done) return;
     const [key, defer] = first.value;
     unpark(key);
+    wokenFrom.set(key, place);
     defer(0);
+  }
+
+  /** passTurn gives the turn `key` was woken for to the next key at that place, unless it is used `at`. */
+  function passTurn(key: string, at: string | undefined): void {
+    const from = wokenFrom.get(key);
+    if (from === undefined) return;
+    wokenFrom.delete(key);
+    if (from !== at) wake(from);
+  }
+
+  /**
+   * armSweep checks the waiting keys every SWEEP_MS while any wait, and hands back those that could run now:
+   * a safety net under the turn passing, so that no path that loses a turn can strand a key.
+   */
+  function armSweep(): void {
+    if (sweepTimer !== undefined) return;
+    sweepTimer = o.clock.setTimeout(() => {
+      sweepTimer = undefined;
+      const now = o.clock.now();
+      for (const [place, waiting] of [...parked]) {
+        const own = place.startsWith(OWN_PASS);
+        let free = own
+          ? Number(!runningKeys.has(place.slice(OWN_PASS.length)))
+          : isSlow(place, now)
+            ? o.cap - (running.get(place)?.size ?? 0)
+            : waiting.size;
+        while (free-- > 0 && parked.has(place)) wake(place);
+      }
+      if (parked.size > 0) armSweep();
+    }, SWEEP_MS);
   }
 
   function isSlow(group: string, now: number): boolean {
@@ -132,6 +171,10 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
     for (const g of groups) wake(g);
     wake(ownPassOf(pass.key));
     if (!pass.holding) released--;
+    if (released === 0 && parked.size === 0 && sweepTimer !== undefined) {
+      o.clock.clearTimeout(sweepTimer);
+      sweepTimer = undefined;
+    }
     if (released === 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
@@ -142,6 +185,10 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
   function start(groups: readonly string[], key: string, pass: () => Promise<void>): Promise<void> {
     const entry: Pass = { key, startedAt: o.clock.now(), holding: true };
     unpark(key);
+    passTurn(
+      key,
+      groups.find((g) => g === wokenFrom.get(key)),
+    );
     runningKeys.add(key);
     for (const g of groups) running.set(g, (running.get(g) ?? new Set<Pass>()).add(entry));
     return new Promise<void>((resolve, reject) => {
@@ -173,12 +220,19 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
 
   return {
     async run(key, groups, pass, defer) {
-      if (groups.length === 0) return pass();
+      if (groups.length === 0) {
+        // No budget (a cluster-scoped object, or an ApiKey no longer cached): it no longer waits anywhere.
+        unpark(key);
+        passTurn(key, undefined);
+        return pass();
+      }
       const now = o.clock.now();
       const busy = groups.find((g) => (running.get(g)?.size ?? 0) >= o.cap && isSlow(g, now));
       if (runningKeys.has(key) || busy !== undefined) {
         o.onDeferred?.(busy ?? groups[0] ?? '');
-        park(busy ?? ownPassOf(key), key, defer);
+        const place = busy ?? ownPassOf(key);
+        park(place, key, defer);
+        passTurn(key, place);
         return;
       }
       return start(groups, key, pass);
