@@ -171,7 +171,7 @@ export function createTenantBudget(o: TenantBudgetOptions): TenantBudget {
     for (const g of groups) wake(g);
     wake(ownPassOf(pass.key));
     if (!pass.holding) released--;
-    if (released === 0 && parked.size === 0 && sweepTimer !== undefined) {
+    if (parked.size === 0 && sweepTimer !== undefined) {
       o.clock.clearTimeout(sweepTimer);
       sweepTimer = undefined;
     }
