@@ -1,10 +1,11 @@
 import { STATUS_CODES } from 'node:http';
-import { StringDecoder } from 'node:string_decoder';
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { createKubeHttp, type KubeHttp } from './http.ts';
 
 type WatchArgs = Parameters<Watch['watch']>;
+
+const NEWLINE = 0x0a;
 
 /**
  * WATCH_INACTIVITY_MS ends a watch that received nothing, not even a bookmark, for this long (client-node's
@@ -57,28 +58,32 @@ export async function openWatch(
     end(asTimeout(err, inactivityMs));
     return controller;
   }
-  let pending = '';
-  // A chunk may end inside a multi-byte character: the decoder keeps its first bytes for the next chunk.
-  const utf8 = new StringDecoder('utf8');
-  body.on('data', (chunk: Buffer) => {
-    const text = pending + utf8.write(chunk);
-    let start = 0;
-    // What was pending holds no newline: look only at the new text (a large event arrives in many chunks).
-    for (let nl = text.indexOf('\n', pending.length); nl >= 0 && !ended; nl = text.indexOf('\n', start)) {
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      if (line.trim() === '') continue;
-      try {
-        const event = JSON.parse(line) as { type: string; object: unknown };
-        // ListWatch's handler is async: a rejection ends the watch instead of becoming unhandled.
-        const handled: unknown = callback(event.type, event.object, event);
-        if (handled instanceof Promise) handled.catch(end);
-      } catch (err) {
-        // A line that is not an event means the stream cannot be trusted: end it, ListWatch starts over.
-        end(err instanceof SyntaxError ? new Error(`watch ${path}: an event was not JSON`) : err);
-      }
+  // Lines are cut from the raw bytes (a newline byte never occurs inside a UTF-8 character) and decoded once
+  // each: building a large event by string concatenation copied it again at every chunk.
+  let parts: Buffer[] = [];
+  const deliver = (bytes: Buffer) => {
+    const line = bytes.toString('utf8');
+    if (line.trim() === '') return;
+    try {
+      const event = JSON.parse(line) as { type: string; object: unknown };
+      // ListWatch's handler is async: a rejection ends the watch instead of becoming unhandled.
+      const handled: unknown = callback(event.type, event.object, event);
+      if (handled instanceof Promise) handled.catch(end);
+    } catch (err) {
+      // A line that is not an event means the stream cannot be trusted: end it, ListWatch starts over.
+      end(err instanceof SyntaxError ? new Error(`watch ${path}: an event was not JSON`) : err);
     }
-    pending = text.slice(start);
+  };
+  body.on('data', (chunk: Buffer) => {
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl >= 0 && !ended; nl = chunk.indexOf(NEWLINE, start)) {
+      parts.push(chunk.subarray(start, nl));
+      start = nl + 1;
+      const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+      parts = [];
+      deliver(bytes);
+    }
+    if (start < chunk.length && !ended) parts.push(chunk.subarray(start));
   });
   body.on('end', () => end(null));
   body.on('close', () => end(null));
