@@ -3,6 +3,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { RequestCounts } from '../test/emulator/index.ts';
 import { diffWrites, readWriteCounts, totalWrites, type WriteCounts } from './apiserver-writes.ts';
 import type { BenchEnvironment } from './environment.ts';
+import { type CpuShare, cpuShare, cpuSnapshot } from './machine-cpu.ts';
 import { diffCounters, type OperatorCounters, readOperatorCounters } from './operator-stats.ts';
 import type { BenchOptions } from './options.ts';
 import { percentile, runPool, sleep, waitFor } from './pool.ts';
@@ -56,6 +57,13 @@ async function createApiKey(ctx: PhaseContext, r: string): Promise<void> {
 export interface BaselineResult {
   seconds: number;
   writesPerSecond: number;
+  /** cpu: where the machine's CPU went meanwhile (is the baseline limited by the apiserver or by the cores?). */
+  cpu: CpuShare;
+}
+
+/** phaseCpu snapshots the CPU of the control plane, the operator, the emulator and the benchmark itself. */
+function phaseCpu(env: BenchEnvironment) {
+  return cpuSnapshot({ operator: env.operator?.pid, emulator: env.emulator.pid, bench: process.pid });
 }
 
 /** runBaseline creates N plain Secrets as the operator's ServiceAccount, C at a time. */
@@ -63,6 +71,7 @@ export async function runBaseline(ctx: PhaseContext): Promise<BaselineResult> {
   const { keys, concurrency } = ctx.opts;
   const { core, options } = ctx.env.identityClient;
   const namespace = ctx.env.plainNamespace;
+  const cpu0 = await phaseCpu(ctx.env);
   const t0 = performance.now();
   await runPool(keys, concurrency, async (i) => {
     await core.createNamespacedSecret(
@@ -77,7 +86,7 @@ export async function runBaseline(ctx: PhaseContext): Promise<BaselineResult> {
     );
   });
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, writesPerSecond: keys / seconds };
+  return { seconds, writesPerSecond: keys / seconds, cpu: cpuShare(cpu0, await phaseCpu(ctx.env)) };
 }
 
 /** BurstResult: the burst's rate and what it cost in apiserver writes, Rancher calls and reconciles. */
@@ -92,6 +101,8 @@ export interface BurstResult {
   /** benchCpuSeconds / benchLoopDelayP99Ms: load of the benchmark process itself (client, watches, emulator). */
   benchCpuSeconds: number;
   benchLoopDelayP99Ms: number;
+  /** cpu: where the machine's CPU went from the first create to the last key converged. */
+  cpu: CpuShare;
 }
 
 /** latestMilestone is the time the last of `refs` was both Ready and had its Secret. */
@@ -134,6 +145,7 @@ export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
+  const machine0 = await phaseCpu(env);
   const t0 = performance.now();
   await runPool(keys, concurrency, (i) => createApiKey(ctx, refs[i] ?? ''));
   const createSeconds = (performance.now() - t0) / 1000;
@@ -141,6 +153,7 @@ export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
   await waitConverged(ctx, refs, 'burst');
   const seconds = (latestMilestone(ctx, refs) - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const machine = cpuShare(machine0, await phaseCpu(env));
   loop.disable();
   await sleep(2_000); // trailing writes of the convergence (Events, last status) belong to it
   const rancher = await env.emulator.requests();
@@ -156,6 +169,7 @@ export async function runBurst(ctx: PhaseContext): Promise<BurstResult> {
     operator: diffCounters(counters0, counters1),
     benchCpuSeconds: (cpu.user + cpu.system) / 1e6,
     benchLoopDelayP99Ms: loop.percentile(99) / 1e6,
+    cpu: machine,
   };
 }
 

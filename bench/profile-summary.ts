@@ -1,5 +1,8 @@
-// `node bench/profile-summary.ts <file.cpuprofile> [top]`: self and inclusive time by function and by package,
-// to read an operator profile taken with `npm run bench -- --cpu-prof-dir DIR`.
+// `node bench/profile-summary.ts <file.cpuprofile> [top] [--window FROM-TO]`: self and inclusive time by
+// function and by package, to read an operator profile taken with `npm run bench -- --cpu-prof-dir DIR`.
+// Percentages are of the busy time (idle left out); `--window 9-28` keeps the samples taken between 9 s and
+// 28 s after the profile started (for example the burst alone), and a timeline of busy ms per second helps
+// find that window.
 // `node bench/profile-summary.ts <zero.heapsnapshot> <converged.heapsnapshot> [keys] [top]`: what the heap
 // holds by object kind, and what grew between two snapshots (per key when `keys` is given), from
 // `npm run bench -- --heap-snapshot-dir DIR`. Strings are counted by kind only: their text is never printed.
@@ -95,6 +98,9 @@ if (args[0]?.endsWith('.heapsnapshot')) {
   heapSummary(args[0], second, keys, top);
   process.exit(0);
 }
+const windowAt = args.indexOf('--window');
+const [fromS, toS] = windowAt >= 0 ? (args[windowAt + 1] ?? '').split('-').map(Number) : [];
+if (windowAt >= 0) args.splice(windowAt, 2);
 const [file, topArg] = args;
 if (!file) {
   process.stderr.write(
@@ -109,8 +115,17 @@ const byId = new Map<number, Node>(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const self = new Map<number, number>();
-for (const [i, id] of profile.samples.entries())
-  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+const busyPerSecond: number[] = [];
+let at = 0;
+for (const [i, id] of profile.samples.entries()) {
+  const us = profile.timeDeltas[i] ?? 0;
+  at += us;
+  const second = Math.floor(at / 1e6);
+  const idle = byId.get(id)?.callFrame.functionName === '(idle)';
+  if (!idle) busyPerSecond[second] = (busyPerSecond[second] ?? 0) + us / 1000;
+  if (fromS !== undefined && (second < fromS || second >= (toS ?? Number.POSITIVE_INFINITY))) continue;
+  if (!idle) self.set(id, (self.get(id) ?? 0) + us);
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const fnSelf = new Map<string, number>();
 const pkgSelf = new Map<string, number>();
@@ -140,7 +155,11 @@ const show = (title: string, m: Map<string, number>) => {
     );
   }
 };
-process.stdout.write(`total sampled ${(total / 1e6).toFixed(1)} s\n`);
+process.stdout.write(
+  `busy ms per second: ${Array.from(busyPerSecond, (ms, i) => `${i}:${Math.round(ms ?? 0)}`).join(' ')}\n`,
+);
+const span = fromS === undefined ? '' : ` between ${fromS} s and ${toS ?? 'the end'} s`;
+process.stdout.write(`busy (not idle) ${(total / 1e6).toFixed(2)} s${span}\n`);
 show('self time by package', pkgSelf);
 show('self time by function', fnSelf);
 show('inclusive time by function', fnIncl);

@@ -11,6 +11,8 @@ export interface BenchRancher {
   url: string;
   admin: { accessKey: string; secretKey: string };
   environmentId: string;
+  /** pid is the emulator's process when it runs as one (for the CPU breakdown); absent in-process. */
+  pid?: number;
   /** keys returns id and state of every key (purged ones included). */
   keys(): Promise<{ id: string; state: string }[]>;
   requests(): Promise<RequestCounts>;
@@ -95,6 +97,7 @@ export async function startRancherProcess(latencyMs: number): Promise<BenchRanch
     url,
     admin: { accessKey, secretKey },
     environmentId: DEFAULT_PROJECT_ID,
+    ...(child.pid ? { pid: child.pid } : {}),
     keys: async () => KeysSchema.parse(await inspect('GET', 'keys')),
     requests: async () => CountsSchema.parse(await inspect('GET', 'requests')),
     resetRequests: async () => void (await inspect('POST', 'requests/reset')),

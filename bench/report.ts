@@ -1,3 +1,4 @@
+import type { CpuShare } from './machine-cpu.ts';
 import type { BenchResult } from './run.ts';
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -7,6 +8,14 @@ const routes = (byRoute: Record<string, number>, keys: number): string =>
     .sort((a, b) => b[1] - a[1])
     .map(([route, n]) => `${route} ${fmt(n / keys, 2)}`)
     .join(', ');
+
+const cpu = (c: CpuShare): string =>
+  `machine ${Math.round(c.machineBusyFraction * 100)}% busy of ${c.cores} cores; cores used: ${Object.entries(
+    c.coresByProcess,
+  )
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${fmt(n, 2)}`)
+    .join(', ')}`;
 
 /** renderTable formats a BenchResult for people: one row per figure, with the target where there is one. */
 export function renderTable(r: BenchResult): string {
@@ -83,6 +92,8 @@ export function renderTable(r: BenchResult): string {
   const body = rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()).join('\n');
   const details = [
     `benchmark process during the burst (client, watches, emulator): ${fmt(r.benchProcessCpuSecondsDuringBurst)} CPU-s, event loop delay p99 ${fmt(r.benchProcessLoopDelayP99Ms)} ms`,
+    `CPU during the baseline: ${cpu(r.baselineCpu)}`,
+    `CPU during the burst: ${cpu(r.burstCpu)}`,
     `apiserver writes per key, by request: ${routes(r.apiserverWritesByRequest, r.keys)}`,
     `Rancher calls per key during the burst, by route: ${routes(r.rancherCallsByRoute, r.keys)}`,
     `Rancher calls in the steady-state window, by route: ${Object.entries(r.steadyStateRancherCallsByRoute)

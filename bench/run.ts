@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { type BenchCluster, ROOT } from './cluster.ts';
 import { prepareEnvironment, startOperator, teardownEnvironment } from './environment.ts';
+import type { CpuShare } from './machine-cpu.ts';
 import { measureFloor } from './operator-build.ts';
 import { heapUsedMiB, type MemoryBreakdown, memoryBreakdown, rssMiB } from './operator-stats.ts';
 import type { BenchOptions } from './options.ts';
@@ -75,6 +76,12 @@ export interface BenchResult {
   operatorCountersDuringBurst: Record<string, number>;
   benchProcessCpuSecondsDuringBurst: number;
   benchProcessLoopDelayP99Ms: number;
+  /**
+   * baselineCpu / burstCpu: cores each process used during the phase (operator, apiserver, etcd,
+   * controllerManager, emulator, bench) and the machine's busy share: which process a burst waits on.
+   */
+  baselineCpu: CpuShare;
+  burstCpu: CpuShare;
   /** heapUsedMiB* come from the operator's nodejs_heap_size_used_bytes next to each RSS sample. */
   heapUsedMiBAfterConvergence: number;
   heapUsedMiBBeforeUnrelatedSecrets: number;
@@ -290,6 +297,8 @@ export async function runBenchmark(
       operatorCountersDuringBurst: burst.operator,
       benchProcessCpuSecondsDuringBurst: round(burst.benchCpuSeconds, 1),
       benchProcessLoopDelayP99Ms: round(burst.benchLoopDelayP99Ms, 1),
+      baselineCpu: baseline.cpu,
+      burstCpu: burst.cpu,
       heapUsedMiBAfterConvergence: round(rssConverged.heap, 1),
       heapUsedMiBBeforeUnrelatedSecrets: round(rssBeforeUnrelated.heap, 1),
       heapUsedMiBWithUnrelatedSecrets: round(rssUnrelated.heap, 1),

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { diffWrites, parseWriteCounts, totalWrites } from '../../bench/apiserver-writes.ts';
+import { cpuShare, cpuSnapshot } from '../../bench/machine-cpu.ts';
 import { parseOptions } from '../../bench/options.ts';
 import { percentile } from '../../bench/pool.ts';
 
@@ -25,6 +28,23 @@ describe('benchmark building blocks', () => {
     );
     expect(d).toEqual({ 'POST secrets': 3 });
     expect(totalWrites(d)).toBe(3);
+  });
+
+  it('charges CPU to the process that spent it, in cores, and sees the machine busy', async () => {
+    // A child spinning for 3 s and an idle one, measured for 1 s in between: only the first is charged.
+    const spin = spawn(process.execPath, ['-e', 'const end = Date.now() + 3000; while (Date.now() < end);']);
+    const idle = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 3000)']);
+    await new Promise((r) => setTimeout(r, 300)); // past both start-ups
+    const before = await cpuSnapshot({ spin: spin.pid, idle: idle.pid });
+    await new Promise((r) => setTimeout(r, 1000));
+    const share = cpuShare(before, await cpuSnapshot({ spin: spin.pid, idle: idle.pid }));
+    spin.kill();
+    idle.kill();
+    await Promise.all([once(spin, 'exit'), once(idle, 'exit')]);
+    expect(share.coresByProcess.spin).toBeGreaterThan(0.5);
+    expect(share.coresByProcess.idle).toBeLessThan(0.2);
+    expect(share.machineBusyFraction).toBeGreaterThan(0.5 / share.cores);
+    expect(share.cores).toBeGreaterThan(0);
   });
 
   it('takes nearest-rank percentiles', () => {
