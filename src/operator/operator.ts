@@ -6,6 +6,7 @@ import { createKeyInventory } from '../controller/apikey/key-inventory.ts';
 import type { OwnWrites } from '../controller/apikey/own-writes.ts';
 import { reconcileApiKey } from '../controller/apikey/reconcile.ts';
 import { createRetirementLists, deletingUidsOf } from '../controller/apikey/retirement-list.ts';
+import { createUnreadSecrets } from '../controller/apikey/unread-secrets.ts';
 import { reconcileConnection } from '../controller/connection/reconcile.ts';
 import { connectionRefOfObject } from '../controller/connection/ref.ts';
 import { createConnectionResolver } from '../controller/connection/resolver.ts';
@@ -204,6 +205,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     logger,
     lastWritten: new Map<string, string>(),
     ownWrites,
+    unreadSecrets: createUnreadSecrets(),
     onSkipped: (reason: 'echo' | 'released') => metrics.passSkipped(reason),
     shardGate: sharding?.gate,
   };

@@ -24,6 +24,7 @@ import {
   viewSecret,
   viewStaging,
 } from './secret-data.ts';
+import type { UnreadSecrets } from './unread-secrets.ts';
 
 /** ObserveDeps are the read-only effects observe uses. */
 export interface ObserveDeps {
@@ -38,6 +39,8 @@ export interface ObserveDeps {
   retirements?: RetirementLists;
   /** Workloads, read only for a pending consumer restart; absent when the operator runs without consumer restarts. */
   workloads?: WorkloadStore;
+  /** When present, a brand-new ApiKey's absent Secret is taken from the cache (see unread-secrets.ts). */
+  unreadSecrets?: UnreadSecrets;
   now(): number;
 }
 
@@ -55,6 +58,11 @@ export interface Observed {
   keys: Map<string, RancherApiKey>;
   /** The pair spec.adopt names, once it authenticated (for the executor's AdoptKey only). */
   adoptPair?: KeyPair;
+  /**
+   * secretUnread: the Secret was not read live (a brand-new ApiKey, absent from the cache): the executor
+   * creates it before adding the finalizer, and a 409 on that create makes the next pass read it.
+   */
+  secretUnread?: boolean;
 }
 
 /** ObserveResult is an observation, an object that no longer exists, or a spec the operator cannot parse. */
@@ -112,7 +120,10 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
   if (!resolved?.client || observation.paused) return out;
   if (deleting ? !observation.hasFinalizer : await restsAsListed(observation, resolved.client, deps))
     return out;
-  if (secret.state !== 'absent' || !deleting) {
+  const canSupplyValues = resolved.view.ok && resolved.view.canSupplyValues === true;
+  if (!deleting && secret.state === 'absent' && deps.unreadSecrets?.mayTrustCache(apiKey, canSupplyValues)) {
+    out.secretUnread = true;
+  } else if (secret.state !== 'absent' || !deleting) {
     out.liveSecret = await deps.secrets.read(namespace, secretName);
     secret = viewSecret(out.liveSecret, apiKey, url);
     observation.secret = secret;

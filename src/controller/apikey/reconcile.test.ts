@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { LABELS } from '../../api/names.ts';
 import { RancherError } from '../../rancher/index.ts';
 import { apiKeyObject, type Write } from '../fakes.test-support.ts';
 import { ANY_MARKER_FILTER } from '../marker.ts';
 import { apiKeyWorld, FakeDrift } from '../reconcile-fakes.test-support.ts';
 import { reconcileApiKey } from './reconcile.ts';
 import { createRetirementLists, deletingUidsOf } from './retirement-list.ts';
+import { createUnreadSecrets } from './unread-secrets.ts';
 
 const KEY = { namespace: 'team-a', name: 'ci' };
 const APISERVER = new Set([
@@ -68,6 +70,49 @@ describe('reconcileApiKey', () => {
     expect(t.ready()).toMatchObject({ status: 'True', reason: 'KeyActive' });
     expect(t.status()?.id).toBe(t.rancher.all()[0]?.id);
     expect(result).toEqual({ kind: 'done', requeueAfterMs: 600_000 });
+  });
+
+  it('with admin credentials a brand-new ApiKey does not read its absent Secret: created before the finalizer, no read', async () => {
+    const t = setUp(fresh);
+    t.deps.unreadSecrets = createUnreadSecrets();
+    const { apiserver } = await t.pass();
+    expect(t.secrets.reads).toEqual([]);
+    expect(apiserver).toEqual(['secret.create', 'finalizers', 'event', 'status']);
+    expect(t.rancher.all()).toHaveLength(1);
+    expect(t.ready()).toMatchObject({ status: 'True', reason: 'KeyActive' });
+  });
+
+  it('a Secret someone else holds under the name (the labelled cache cannot see it) stops the create before the finalizer and Rancher; the next pass reads it: SecretConflict', async () => {
+    const t = setUp(fresh);
+    t.deps.unreadSecrets = createUnreadSecrets();
+    // The real Secret cache holds only Secrets the operator labelled; the tenant's Secret has no label.
+    t.deps.secretCache = {
+      get: (name, ns) => {
+        const s = t.secrets.get(ns ?? '', name);
+        return s?.metadata?.labels?.[LABELS.managedBy] ? s : undefined;
+      },
+    };
+    t.secrets.put({ metadata: { name: 'ci', namespace: 'team-a' }, data: { owner: 'c29tZW9uZSBlbHNl' } });
+    const first = await t.pass();
+    expect(first.result.kind).toBe('retry');
+    expect(first.apiserver.filter((op) => op !== 'event' && op !== 'status')).toEqual([]);
+    expect(
+      (t.apiKeys.get('ci', 'team-a') as { metadata: { finalizers?: string[] } }).metadata.finalizers,
+    ).toEqual([]);
+    expect(t.rancher.all()).toEqual([]);
+    const second = await t.pass();
+    expect(t.secrets.reads).toEqual(['team-a/ci']);
+    expect(t.ready()).toMatchObject({ status: 'False', reason: 'SecretConflict' });
+    expect(second.apiserver).not.toContain('finalizers');
+    expect(t.rancher.all()).toEqual([]);
+    expect(t.secrets.get('team-a', 'ci')?.data).toEqual({ owner: 'c29tZW9uZSBlbHNl' });
+    // It stays reported: a later pass (someone edits the ApiKey) reads the Secret live and tries no create again.
+    const obj = t.apiKeys.get('ci', 'team-a') as { metadata: Record<string, unknown> };
+    t.apiKeys.set('team-a', 'ci', { ...obj, metadata: { ...obj.metadata, resourceVersion: '99' } });
+    const third = await t.pass();
+    expect(third.result).toMatchObject({ kind: 'done' });
+    expect(third.apiserver).toEqual([]);
+    expect(t.secrets.reads).toEqual(['team-a/ci', 'team-a/ci']);
   });
 
   it('the echo of its own writes wakes no second pass: a cache showing any state the pass wrote asks nobody', async () => {

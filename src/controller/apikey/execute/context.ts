@@ -1,6 +1,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ApiKey } from '../../../api/apikey.ts';
 import { API_VERSION } from '../../../api/names.ts';
+import { KubeError, kubeStatusCode } from '../../../kube/errors.ts';
 import type { EventRecorder } from '../../../kube/events.ts';
 import type { ResourceWriter } from '../../../kube/resources.ts';
 import type { SecretStore } from '../../../kube/secrets.ts';
@@ -10,6 +11,7 @@ import type { Observation } from '../model.ts';
 import type { Observed } from '../observe.ts';
 import type { RetirementLists } from '../retirement-list.ts';
 import { buildSecret, buildStagingSecret, type KeyPair, stagingNameOf } from '../secret-data.ts';
+import type { UnreadSecrets } from '../unread-secrets.ts';
 
 /** CrashPoint names a place where the fault hook may stop the process (tests only). */
 export type CrashPoint =
@@ -31,6 +33,8 @@ export interface ExecuteDeps {
   retirements?: RetirementLists;
   /** Restarts consumer workloads after a rotation; absent when the operator runs without consumer restarts. */
   workloads?: WorkloadStore;
+  /** Told when the create of a Secret the pass did not read (Observed.secretUnread) met an existing one. */
+  unreadSecrets?: UnreadSecrets;
 }
 
 /** ExecContext is the per-pass state shared by the executor's steps. */
@@ -74,7 +78,14 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
     async writeSecret(pair) {
       const url = observed.url ?? '';
       const body = buildSecret(apiKey, url, pair, live);
-      live = live ? await deps.secrets.replace(body) : await deps.secrets.create(body);
+      try {
+        live = live ? await deps.secrets.replace(body) : await deps.secrets.create(body);
+      } catch (err) {
+        // A Secret the cache does not hold (not labelled by the operator) took the name: read it next pass.
+        if (observed.secretUnread && isConflict(err))
+          deps.unreadSecrets?.createConflicted(apiKey.metadata.uid);
+        throw err;
+      }
     },
     liveSecret: () => live,
     cachedSecret: observed.cachedSecret,
@@ -106,3 +117,6 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
       deps.retirements ? deps.retirements.creating(apiKey.metadata.uid, create) : create(),
   };
 }
+
+const isConflict = (err: unknown): boolean =>
+  err instanceof KubeError ? err.code === 'Conflict' : kubeStatusCode(err) === 409;

@@ -15,11 +15,14 @@ const noSecret = () =>
  * may supply values it generates the pair and persists it FIRST, then creates; on any doubt it finds
  * the key by publicValue instead of creating again. Otherwise it creates, then persists both values
  * in one write; a crash in between leaves a key carrying the ownership marker, retired as a stray.
+ * `afterPersist` runs between the persist and the create of the supplied-values path (the finalizer of a
+ * brand-new ApiKey whose Secret was not read: see unread-secrets.ts).
  */
 export async function createPersisted(
   ctx: ExecContext,
   supplyValues: boolean,
   persist: (pair: KeyPair) => Promise<void>,
+  afterPersist?: () => Promise<void>,
 ): Promise<RancherApiKey> {
   const { client, scope } = ctx.rancher();
   const input = { name: ctx.observation.desiredName, description: ctx.observation.desiredDescription };
@@ -32,6 +35,7 @@ export async function createPersisted(
   }
   const pair = generatePair();
   await persist(pair);
+  await afterPersist?.();
   ctx.crash('after-persist-before-create');
   try {
     const response = await ctx.creating(() => client.createKey({ ...input, ...pair }, scope));
@@ -51,8 +55,12 @@ export async function createPersisted(
 }
 
 /** createKey creates the ApiKey's key with its values in the output Secret, then waits until Rancher activated it. */
-export async function createKey(ctx: ExecContext, supplyValues: boolean): Promise<RancherApiKey> {
-  const created = await createPersisted(ctx, supplyValues, (pair) => ctx.writeSecret(pair));
+export async function createKey(
+  ctx: ExecContext,
+  supplyValues: boolean,
+  afterPersist?: () => Promise<void>,
+): Promise<RancherApiKey> {
+  const created = await createPersisted(ctx, supplyValues, (pair) => ctx.writeSecret(pair), afterPersist);
   const note = `created Rancher key ${created.id} (access key ${created.publicValue})`;
   await ctx.event('Normal', 'CreatedKey', note, 'CreateKey');
   const { client } = ctx.rancher();

@@ -49,8 +49,16 @@ export async function execute(
   const ctx = makeContext(observed, deps);
   const outcome: ExecuteOutcome = { created: false, finalizerRemoved: false };
   for (const e of p.events) await ctx.event(e.type, e.reason, e.message, 'Reconcile');
+  const late = finalizerAfterSecret(observed, p);
   for (const action of p.actions) {
     try {
+      if (late && action.type === 'AddFinalizer') continue;
+      if (late && action.type === 'CreateKey') {
+        const addFinalizer = () => run(ctx, { type: 'AddFinalizer' }, deps, outcome);
+        outcome.createdKey = await createKey(ctx, action.supplyValues, addFinalizer);
+        outcome.created = true;
+        continue;
+      }
       if (action.type === 'PromoteKey' && p.status) {
         await promoteKey(ctx, deps, lastWritten, p.status, action);
         continue;
@@ -79,6 +87,21 @@ export async function execute(
     await writeStatus(ctx, deps, lastWritten, p.status);
   }
   return outcome;
+}
+
+/**
+ * finalizerAfterSecret: a brand-new ApiKey whose Secret was not read live (Observed.secretUnread) creates its
+ * Secret before the finalizer, still before anything reaches Rancher. When someone else holds the Secret's
+ * name the create fails first, and the ApiKey is left without a finalizer for a key it never made.
+ */
+function finalizerAfterSecret(observed: Observed, p: Plan): boolean {
+  const [first, second] = p.actions;
+  return (
+    observed.secretUnread === true &&
+    first?.type === 'AddFinalizer' &&
+    second?.type === 'CreateKey' &&
+    second.supplyValues
+  );
 }
 
 async function run(
