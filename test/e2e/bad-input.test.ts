@@ -157,6 +157,11 @@ spec:
     expect(await readSecretValues(world.core, n, 'taken')).toEqual({ owner: 'someone else' });
     expect(created('conflict')).toEqual([]);
     expect(await events(n, 'conflict')).toMatch(/SecretConflict/);
+    // Admin credentials: the operator tried to create the Secret (409) before any finalizer or Rancher call,
+    // so nothing holds the ApiKey: it is deleted at once.
+    expect(k.metadata?.finalizers ?? []).toEqual([]);
+    const del = await kubectl(['delete', 'apikey', 'conflict', '-n', n, '--timeout=10s']);
+    expect(del.code, del.stderr).toBe(0);
   });
 
   it('a Secret owned by another ApiKey is not taken over', async () => {
