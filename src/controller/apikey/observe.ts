@@ -24,7 +24,7 @@ import {
   viewSecret,
   viewStaging,
 } from './secret-data.ts';
-import type { UnreadSecrets } from './unread-secrets.ts';
+import { neverWrittenTo, type UnreadSecrets } from './unread-secrets.ts';
 
 /** ObserveDeps are the read-only effects observe uses. */
 export interface ObserveDeps {
@@ -134,11 +134,9 @@ export async function observe(nsName: string, deps: ObserveDeps): Promise<Observ
     out.liveStaging = await deps.secrets.read(namespace, stagingNameOf(apiKey));
     observation.staging = viewStaging(out.liveStaging, apiKey);
   }
-  // An ApiKey the operator never wrote to (no finalizer, no status but a shard's claim) cannot have keys of a lost
-  // create: the finalizer is added before the first Rancher write. Its marker list is then only a check that the
-  // credentials may use the environment, which the connection scope's list (one per interval) also proves.
-  const claimedOnly = Object.keys(apiKey.status ?? {}).every((field) => field === 'shard');
-  const untouched = !deleting && !observation.hasFinalizer && claimedOnly;
+  // An ApiKey the operator never wrote to cannot have keys of a lost create. Its marker list is then only a check
+  // that the credentials may use the environment, which the connection scope's list (one per interval) also proves.
+  const untouched = !deleting && neverWrittenTo(apiKey);
   const scope = { client: resolved.client, environment: apiKey.spec.environment };
   const skipMarkerList = untouched && (await deps.inventory.readable(scope));
   const shared = deleting ? await deps.retirements?.marked(scope, apiKey.metadata.uid) : undefined;

@@ -19,6 +19,16 @@ export interface UnreadSecrets {
   createConflicted(uid: string): void;
 }
 
+/**
+ * neverWrittenTo: the operator never wrote to this ApiKey (no finalizer of ours, no status but a shard's claim).
+ * It cannot have keys of a lost create (the finalizer is added before the first Rancher write), nor a Secret of
+ * its own yet.
+ */
+export function neverWrittenTo(apiKey: ApiKey): boolean {
+  const claimedOnly = Object.keys(apiKey.status ?? {}).every((field) => field === 'shard');
+  return !apiKey.metadata.finalizers?.includes(FINALIZER) && claimedOnly;
+}
+
 /** MAX_REMEMBERED bounds the memory: past it the set starts over (the cost is one more failed create each). */
 const MAX_REMEMBERED = 10_000;
 
@@ -29,11 +39,10 @@ export function createUnreadSecrets(max = MAX_REMEMBERED): UnreadSecrets {
     mayTrustCache(apiKey, canSupplyValues) {
       const uid = apiKey.metadata.uid;
       if (mustRead.delete(uid)) return false;
-      // Never reported on (a shard's claim aside): no pass of this ApiKey has written anything yet. Once a pass
-      // reported a failure (a conflicting Secret included), every later pass reads the Secret live.
-      const unreported = Object.keys(apiKey.status ?? {}).every((field) => field === 'shard');
-      const brandNew = !apiKey.metadata.finalizers?.includes(FINALIZER) && unreported;
-      return canSupplyValues && brandNew && apiKey.spec.mode !== 'Plan' && !adoptionPending(apiKey);
+      // Once a pass reported anything (a conflicting Secret included), every later pass reads the Secret live.
+      return (
+        canSupplyValues && neverWrittenTo(apiKey) && apiKey.spec.mode !== 'Plan' && !adoptionPending(apiKey)
+      );
     },
     createConflicted(uid) {
       if (mustRead.size >= max) mustRead.clear();

@@ -53,12 +53,6 @@ export async function execute(
   for (const action of p.actions) {
     try {
       if (late && action.type === 'AddFinalizer') continue;
-      if (late && action.type === 'CreateKey') {
-        const addFinalizer = () => run(ctx, { type: 'AddFinalizer' }, deps, outcome);
-        outcome.createdKey = await createKey(ctx, action.supplyValues, addFinalizer);
-        outcome.created = true;
-        continue;
-      }
       if (action.type === 'PromoteKey' && p.status) {
         await promoteKey(ctx, deps, lastWritten, p.status, action);
         continue;
@@ -67,7 +61,8 @@ export async function execute(
         await adoptKey(ctx, observed.adoptPair, action.id);
         continue;
       }
-      await run(ctx, action, deps, outcome);
+      const addFinalizer = late ? () => run(ctx, { type: 'AddFinalizer' }, deps, outcome) : undefined;
+      await run(ctx, action, deps, outcome, addFinalizer);
       if (outcome.unfinished) break;
     } catch (err) {
       const failure = new ActionError(action.type, err);
@@ -104,11 +99,13 @@ function finalizerAfterSecret(observed: Observed, p: Plan): boolean {
   );
 }
 
+/** run performs one action; `afterPersist` is CreateKey's (see finalizerAfterSecret). */
 async function run(
   ctx: ExecContext,
   action: Action,
   deps: ExecuteDeps,
   outcome: ExecuteOutcome,
+  afterPersist?: () => Promise<void>,
 ): Promise<void> {
   const meta = ctx.apiKey.metadata;
   const ns = meta.namespace;
@@ -139,7 +136,7 @@ async function run(
       outcome.finalizerRemoved = true;
       return;
     case 'CreateKey':
-      outcome.createdKey = await createKey(ctx, action.supplyValues);
+      outcome.createdKey = await createKey(ctx, action.supplyValues, afterPersist);
       outcome.created = true;
       return;
     case 'StageKey':
