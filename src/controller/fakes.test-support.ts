@@ -227,8 +227,8 @@ function sqlLike(value: string, pattern: string): boolean {
  * FakeRancher is a small in-memory Rancher 1.x apiKey API behind the RancherClient interface. Keys have the
  * states and per-state actions of reference §3 (an action not offered in the state throws NotAllowedInState);
  * a transition settles the next time anyone reads the key (Rancher's processes finish in milliseconds) unless
- * `autoSettle` is off. Lists hide removed keys unless `_removed` is given; verifyKey authenticates only an
- * active key's exact pair. `failNext` injects a failure, `loseNextResponse` performs a call then throws.
+ * `autoSettle` is off. Lists hide removed keys unless `_removed` is given; verifyKey and readKeyAs authenticate
+ * only an active key's exact pair. `failNext` injects a failure, `loseNextResponse` performs a call then throws.
  */
 export class FakeRancher implements RancherClient {
   readonly calls: RancherCall[] = [];
@@ -381,15 +381,28 @@ export class FakeRancher implements RancherClient {
     return k ? this.view(this.settle(k)) : undefined;
   }
 
+  async readKeyAs(
+    key: RancherApiKey,
+    credentials: RancherCredentials,
+  ): Promise<RancherApiKey | 'unauthenticated' | 'hidden'> {
+    return this.attempt('readKeyAs', key.id, () => {
+      const k = this.keys.get(key.id);
+      if (!this.authenticates(credentials)) return 'unauthenticated';
+      return k ? this.view(this.settle(k)) : 'hidden';
+    });
+  }
+
   async verifyKey(credentials: RancherCredentials): Promise<boolean> {
-    return this.attempt('verifyKey', undefined, () =>
-      [...this.keys.values()].some(
-        (k) =>
-          this.settle(k).state === 'active' &&
-          k.publicValue === credentials.accessKey &&
-          k.secretValue !== null &&
-          k.secretValue === credentials.secretKey,
-      ),
+    return this.attempt('verifyKey', undefined, () => this.authenticates(credentials));
+  }
+
+  private authenticates(credentials: RancherCredentials): boolean {
+    return [...this.keys.values()].some(
+      (k) =>
+        this.settle(k).state === 'active' &&
+        k.publicValue === credentials.accessKey &&
+        k.secretValue !== null &&
+        k.secretValue === credentials.secretKey,
     );
   }
 

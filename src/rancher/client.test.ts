@@ -245,4 +245,29 @@ describe('writes', () => {
     expect(await m.client.verifyKey({ accessKey: 'GOOD', secretKey: 'pair' })).toBe(true);
     expect(await m.client.verifyKey({ accessKey: 'BAD', secretKey: 'pair' })).toBe(false);
   });
+
+  it('readKeyAs reads the self link with the given pair: the key on 2xx, unauthenticated on 401, hidden on 403 and 404', async () => {
+    m = mockedClient();
+    const pool = m.agent.get(ORIGIN);
+    const basic = (a: string, s: string) => `Basic ${Buffer.from(`${a}:${s}`).toString('base64')}`;
+    const path = '/v1/apikeys/1c12';
+    pool
+      .intercept({ path, method: 'GET', headers: { authorization: basic('OWN', 'pair') } })
+      .reply(200, wireKey({ state: 'active' }), { headers: JSON_HEADERS });
+    pool.intercept({ path, method: 'GET' }).reply(401, errorBody(401, 'Unauthorized'));
+    pool.intercept({ path, method: 'GET' }).reply(403, errorBody(403, 'Forbidden'));
+    pool.intercept({ path, method: 'GET' }).reply(404, errorBody(404, 'NotFound'));
+    pool.intercept({ path, method: 'GET' }).reply(422, errorBody(422, 'InvalidState'));
+    const key = RancherApiKeySchema.parse(wireKey({ state: 'registering', transitioning: 'yes' }));
+    expect(await m.client.readKeyAs(key, { accessKey: 'OWN', secretKey: 'pair' })).toMatchObject({
+      id: '1c12',
+      state: 'active',
+    });
+    const other = { accessKey: 'OTHER', secretKey: 'pair' };
+    expect(await m.client.readKeyAs(key, other)).toBe('unauthenticated');
+    expect(await m.client.readKeyAs(key, other)).toBe('hidden');
+    expect(await m.client.readKeyAs(key, other)).toBe('hidden');
+    // Anything else is an error for the caller (CreateKey then falls back to the connection's own read).
+    await expect(m.client.readKeyAs(key, other)).rejects.toBeInstanceOf(RancherError);
+  });
 });

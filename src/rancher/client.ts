@@ -128,6 +128,24 @@ export function createRancherClient(opts: RancherClientOptions): RancherClient {
     removeKey: (key) => runAction('remove', 'removeKey', key),
     purgeKey: (key) => runAction('purge', 'purgeKey', key),
     waitForTransition: (key, wait) => waitForTransition(transport, urls, key, { ...DEFAULT_WAIT, ...wait }),
+    async readKeyAs(key, credentials) {
+      const action = 'readKeyAs';
+      const url = selfLink(urls, action, key);
+      try {
+        const res = await transport.sendOrAbsent({
+          action,
+          method: 'GET',
+          url,
+          retry: 'idempotent',
+          credentials,
+        });
+        return res === undefined ? 'hidden' : parseKey(action, res);
+      } catch (err) {
+        if (err instanceof RancherError && err.code === 'Unauthorized') return 'unauthenticated';
+        if (err instanceof RancherError && err.code === 'Forbidden') return 'hidden';
+        throw err;
+      }
+    },
     async verifyKey(credentials, scope) {
       const url = `${urls.collection(scope)}?limit=1`;
       try {

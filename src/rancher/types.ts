@@ -125,6 +125,16 @@ export interface RancherClient {
    * the key is gone (404) and the last observation, still transitioning, when the timeout expires.
    */
   waitForTransition(key: RancherApiKey, opts?: WaitOptions): Promise<RancherApiKey | undefined>;
+  /**
+   * readKeyAs reads `key` through its self link authenticated as `credentials` (the key's own pair): one
+   * request that proves the pair and shows the key's state, since Rancher authenticates only active keys.
+   * 'unauthenticated' is a 401 (a wrong pair, or a key not active yet); 'hidden' a 403 or 404 (the pair
+   * authenticates, or the key is gone, but this read shows nothing).
+   */
+  readKeyAs(
+    key: RancherApiKey,
+    credentials: RancherCredentials,
+  ): Promise<RancherApiKey | 'unauthenticated' | 'hidden'>;
   /** verifyKey is true iff Rancher authenticates that pair (401 -> false; 403 still means authenticated). */
   verifyKey(credentials: RancherCredentials, scope?: KeyScope): Promise<boolean>;
   /** close releases the client's own connection pool. */

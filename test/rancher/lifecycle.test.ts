@@ -25,10 +25,21 @@ describe.each(combos)('$version, $label', ({ version, scope }) => {
       expect(created.secretValue).toMatch(/^[A-HJ-NP-Za-km-z1-9]{40}$/);
       const pair = { accessKey: created.publicValue, secretKey: created.secretValue ?? '' };
       expect(await client.verifyKey(pair, scope)).toBe(false);
+      // The key reading itself: refused while registering (Rancher authenticates only active keys).
+      expect(await client.readKeyAs(created, pair)).toBe('unauthenticated');
 
       const active = await settle(client, created, 'active');
       expect(await client.verifyKey(pair, scope)).toBe(true);
       expect(await client.verifyKey({ ...pair, secretKey: `${pair.secretKey}x` }, scope)).toBe(false);
+      expect(await client.readKeyAs(created, pair)).toMatchObject({ id: created.id, state: 'active' });
+      expect(await client.readKeyAs(created, { ...pair, secretKey: `${pair.secretKey}x` })).toBe(
+        'unauthenticated',
+      );
+      // Another account's pair: the seeded user cannot see the admin account's key (404), but as a member of
+      // environment 1a5 it sees that environment's keys.
+      const user = { accessKey: emu.user.accessKey, secretKey: emu.user.secretKey };
+      const userSees = scope ? expect.objectContaining({ id: created.id }) : 'hidden';
+      expect(await client.readKeyAs(created, user)).toEqual(userSees);
       expect(await client.getKey(created.id, scope)).toMatchObject({ id: created.id, state: 'active' });
       expect((await client.findKeyByPublicValue(created.publicValue, scope))?.id).toBe(created.id);
       expect((await client.listKeys(scope, { name: `life-${version}` })).map((k) => k.id)).toEqual([
@@ -42,6 +53,7 @@ describe.each(combos)('$version, $label', ({ version, scope }) => {
       const deactivating = await client.deactivateKey(updated);
       expect(deactivating).toMatchObject({ state: 'deactivating', transitioning: 'yes' });
       expect(await client.verifyKey(pair, scope)).toBe(false);
+      expect(await client.readKeyAs(created, pair)).toBe('unauthenticated');
       const inactive = await settle(client, deactivating, 'inactive');
       expect(await client.verifyKey(pair, scope)).toBe(false);
 

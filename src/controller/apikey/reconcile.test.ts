@@ -72,6 +72,44 @@ describe('reconcileApiKey', () => {
     expect(result).toEqual({ kind: 'done', requeueAfterMs: 600_000 });
   });
 
+  it('a new key costs two Rancher requests: the create, and one read made with the pair the Secret holds (active and proven)', async () => {
+    const t = setUp(fresh);
+    await t.pass();
+    expect(t.rancher.methods().filter((m) => m !== 'listKeys')).toEqual(['createKey', 'readKeyAs']);
+    const conditions = (t.status()?.conditions ?? []) as { type: string; status: string }[];
+    const verified = conditions.find((c) => c.type === 'Verified');
+    expect(verified).toMatchObject({ status: 'True', reason: 'Authenticated' });
+    expect(t.ready()).toMatchObject({ status: 'True', reason: 'KeyActive' });
+  });
+
+  it('a first read the key cannot make (401: not active yet; or a failure) falls back to the connection reading the key and a separate verification', async () => {
+    for (const answer of ['unauthenticated', 'hidden', 'error'] as const) {
+      const t = setUp(fresh);
+      t.rancher.readKeyAs = async () => {
+        if (answer === 'error') throw new RancherError('Timeout', 'cannot read key as: deadline exceeded');
+        return answer;
+      };
+      await t.pass();
+      expect(
+        t.rancher.methods().filter((m) => m !== 'listKeys'),
+        answer,
+      ).toEqual(['createKey', 'waitForTransition', 'verifyKey']);
+      expect(t.ready(), answer).toMatchObject({ status: 'True', reason: 'KeyActive' });
+    }
+  });
+
+  it('a key the first read shows still activating is waited for and verified as before', async () => {
+    const t = setUp(fresh);
+    t.rancher.readKeyAs = async (key) => ({ ...key, state: 'registering', transitioning: 'yes' });
+    await t.pass();
+    expect(t.rancher.methods().filter((m) => m !== 'listKeys')).toEqual([
+      'createKey',
+      'waitForTransition',
+      'verifyKey',
+    ]);
+    expect(t.ready()).toMatchObject({ status: 'True', reason: 'KeyActive' });
+  });
+
   it('with admin credentials a brand-new ApiKey does not read its absent Secret: created before the finalizer, no read', async () => {
     const t = setUp(fresh);
     t.deps.unreadSecrets = createUnreadSecrets();

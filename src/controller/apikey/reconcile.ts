@@ -175,8 +175,9 @@ async function act(observed: Observed, p: Plan, deps: ReconcileDeps): Promise<Pa
   const outcome = await execute(observed, p, deps, deps.lastWritten);
   if (outcome.finalizerRemoved) return 'finalizerRemoved';
   if (outcome.createdKey) {
-    const { createdKey, secretAfter } = outcome;
-    if (await reportCreated(observed, createdKey, secretAfter, deps, deps.lastWritten))
+    const { createdKey, createdVerified, secretAfter } = outcome;
+    const created = { key: createdKey, ...(createdVerified ? { verified: createdVerified } : {}) };
+    if (await reportCreated(observed, created, secretAfter, deps, deps.lastWritten))
       return 'createdAndReported';
   }
   return outcome.created ? 'created' : 'executed';

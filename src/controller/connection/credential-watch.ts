@@ -29,6 +29,7 @@ export function watchCredentials(client: RancherClient, onRefused: () => void): 
     removeKey: (...a) => watch(client.removeKey(...a)),
     purgeKey: (...a) => watch(client.purgeKey(...a)),
     waitForTransition: (...a) => watch(client.waitForTransition(...a)),
+    readKeyAs: (...a) => client.readKeyAs(...a),
     verifyKey: (...a) => client.verifyKey(...a),
     close: () => client.close(),
   };

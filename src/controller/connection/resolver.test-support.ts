@@ -47,6 +47,7 @@ function fakeClient(f: Fixture): RancherClient {
     removeKey: refuse,
     purgeKey: refuse,
     waitForTransition: async () => undefined,
+    readKeyAs: async () => 'unauthenticated',
     verifyKey: async () => false,
     close: async () => undefined,
   };

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RancherApiKey } from '../../../rancher/index.ts';
 import { RancherError } from '../../../rancher/index.ts';
 import { generatePair } from '../key-pair.ts';
-import type { KeyPair } from '../secret-data.ts';
+import { type KeyPair, readPair } from '../secret-data.ts';
 import type { ExecContext } from './context.ts';
 
 const DOUBTFUL = new Set(['Transport', 'Timeout', 'ServerError', 'NotUnique', 'Conflict']);
@@ -54,16 +55,41 @@ export async function createPersisted(
   }
 }
 
-/** createKey creates the ApiKey's key with its values in the output Secret, then waits until Rancher activated it. */
+/** CreatedKey is the key CreateKey made, as last seen, and whether its pair was proven to authenticate. */
+export interface CreatedKey {
+  key: RancherApiKey;
+  /** true when the read that saw the key active was made with the key's own pair from the Secret. */
+  verified?: true;
+}
+
+/** ACTIVATION_LOOK_MS: Cattle activates a new key in milliseconds (reference §3); look after 30 ms, as retirement does. */
+const ACTIVATION_LOOK_MS = 30;
+
+/**
+ * createKey creates the ApiKey's key with its values in the output Secret, then waits until Rancher activated
+ * it. The first look is made with the pair the Secret now holds: Rancher authenticates only an active key, so
+ * one answer shows the key active and proves the pair (no separate verification). A 401 (not active yet), a
+ * 403 or 404, or any failure falls back to the connection's own reads, and the pass verifies the pair after.
+ */
 export async function createKey(
   ctx: ExecContext,
   supplyValues: boolean,
   afterPersist?: () => Promise<void>,
-): Promise<RancherApiKey> {
+): Promise<CreatedKey> {
   const created = await createPersisted(ctx, supplyValues, (pair) => ctx.writeSecret(pair), afterPersist);
   const note = `created Rancher key ${created.id} (access key ${created.publicValue})`;
   await ctx.event('Normal', 'CreatedKey', note, 'CreateKey');
   const { client } = ctx.rancher();
-  // Cattle activates a new key in milliseconds (reference §3): look after 30 ms, as retirement does.
-  return (await client.waitForTransition(created, { timeoutMs: 3_000, intervalMs: 30 })) ?? created;
+  const live = ctx.liveSecret();
+  const pair = live ? readPair(live) : undefined;
+  if (pair?.publicValue === created.publicValue) {
+    if (created.transitioning === 'yes') await sleep(ACTIVATION_LOOK_MS);
+    const credentials = { accessKey: pair.publicValue, secretKey: pair.secretValue };
+    const seen = await client.readKeyAs(created, credentials).catch(() => undefined);
+    if (typeof seen === 'object' && seen.id === created.id && seen.transitioning !== 'yes') {
+      return { key: seen, verified: true };
+    }
+  }
+  const wait = { timeoutMs: 3_000, intervalMs: ACTIVATION_LOOK_MS };
+  return { key: (await client.waitForTransition(created, wait)) ?? created };
 }

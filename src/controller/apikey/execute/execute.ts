@@ -17,6 +17,8 @@ export interface ExecuteOutcome {
   created: boolean;
   /** The key CreateKey made (after its transition), so the caller can report it in the same pass. */
   createdKey?: RancherApiKey;
+  /** true when createdKey was read with its own pair from the Secret (see createKey): it authenticates. */
+  createdVerified?: true;
   /** The output Secret as this pass left it. */
   secretAfter?: import('@kubernetes/client-node').V1Secret;
   finalizerRemoved: boolean;
@@ -135,10 +137,13 @@ async function run(
       }
       outcome.finalizerRemoved = true;
       return;
-    case 'CreateKey':
-      outcome.createdKey = await createKey(ctx, action.supplyValues, afterPersist);
+    case 'CreateKey': {
+      const made = await createKey(ctx, action.supplyValues, afterPersist);
+      outcome.createdKey = made.key;
+      if (made.verified) outcome.createdVerified = true;
       outcome.created = true;
       return;
+    }
     case 'StageKey':
       await stageKey(ctx, action.supplyValues);
       outcome.created = true;
