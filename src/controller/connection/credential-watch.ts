@@ -8,7 +8,8 @@ export function isCredentialRefusal(err: unknown): boolean {
 /**
  * watchCredentials wraps a client so that every call made with its own credentials that Rancher refuses
  * (401/403) calls `onRefused` before the error propagates unchanged. identity() is left alone (its caller
- * caches the verdict itself) and verifyKey() too (it authenticates another pair).
+ * caches the verdict itself), and so are verifyKey() and readKeyAs() (they authenticate another pair: a new key
+ * still registering answers 401 without saying anything about the connection's credentials).
  */
 export function watchCredentials(client: RancherClient, onRefused: () => void): RancherClient {
   const watch = <T>(call: Promise<T>): Promise<T> =>

@@ -57,6 +57,18 @@ export interface ExecContext {
   creating<T>(create: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * UnreadSecretTaken: a brand-new ApiKey's Secret, created without a read (see unread-secrets.ts), found its
+ * name taken. Nothing was written; it is not reported as a failure: the next pass, at once, reads the Secret
+ * and reports what it finds (SecretConflict for someone else's).
+ */
+export class UnreadSecretTaken extends Error {
+  constructor(secretName: string, cause: unknown) {
+    super(`Secret ${secretName} already exists; reading it before doing anything else`, { cause });
+    this.name = 'UnreadSecretTaken';
+  }
+}
+
 /** makeContext binds the observed state to the write helpers for one pass. */
 export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext {
   const { observation } = observed;
@@ -82,8 +94,10 @@ export function makeContext(observed: Observed, deps: ExecuteDeps): ExecContext 
         live = live ? await deps.secrets.replace(body) : await deps.secrets.create(body);
       } catch (err) {
         // A Secret the cache does not hold (not labelled by the operator) took the name: read it next pass.
-        if (observed.secretUnread && isConflict(err))
+        if (observed.secretUnread && isConflict(err)) {
           deps.unreadSecrets?.createConflicted(apiKey.metadata.uid);
+          throw new UnreadSecretTaken(observation.secretName, err);
+        }
         throw err;
       }
     },

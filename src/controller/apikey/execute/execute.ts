@@ -6,7 +6,7 @@ import { restartConsumers } from '../consumers/restart-consumers.ts';
 import type { Action, Plan } from '../model.ts';
 import type { Observed } from '../observe.ts';
 import { readPair } from '../secret-data.ts';
-import { type ExecContext, type ExecuteDeps, makeContext } from './context.ts';
+import { type ExecContext, type ExecuteDeps, makeContext, UnreadSecretTaken } from './context.ts';
 import { createKey } from './create-key.ts';
 import { retireKeys } from './retire-keys.ts';
 import { promoteKey, stageKey } from './rotate-key.ts';
@@ -67,6 +67,8 @@ export async function execute(
       await run(ctx, action, deps, outcome, addFinalizer);
       if (outcome.unfinished) break;
     } catch (err) {
+      // Not a failure: the next pass reads the Secret and reports it (one Event, SecretConflict, not two).
+      if (err instanceof UnreadSecretTaken) throw err;
       const failure = new ActionError(action.type, err);
       await ctx.event('Warning', failure.reason, failure.message, action.type);
       await writeStatus(ctx, deps, lastWritten, {
